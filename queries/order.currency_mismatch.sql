@@ -1,0 +1,18 @@
+-- check: order.currency_mismatch
+-- entity: order
+-- severity: high
+-- owner: finance
+-- title: Order booked in a different currency in OrderWise
+-- remedy: Correct the currency on the OrderWise order and check the session's currency settings.
+select
+    m.order_key                      as key,
+    m.centra_currency                as centra_value,
+    m.orderwise_currency             as orderwise_value,
+    null                             as difference,
+    m.centra_gross                   as amount,     -- the whole order is booked in the wrong money
+    m.centra_currency                as currency,
+    format('Centra order {} is in {} but OrderWise order {} is in {}.',
+           m.number, m.centra_currency, m.orderwise_order_number, m.orderwise_currency) as detail
+from matched_orders m
+where m.centra_currency <> m.orderwise_currency
+  and m.orderwise_status <> 'Cancelled'

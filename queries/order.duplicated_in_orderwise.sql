@@ -1,0 +1,26 @@
+-- check: order.duplicated_in_orderwise
+-- entity: order
+-- severity: high
+-- owner: operations
+-- title: One Centra order exists more than once in OrderWise
+-- remedy: Cancel the extra OrderWise orders before they are picked and invoiced twice.
+with copies as (   -- live OrderWise orders per Centra order number
+    select external_ref_key,
+           count(*)                                          as n,
+           string_agg(order_number, ', ' order by order_id) as order_numbers
+    from ow_orders
+    where external_ref_key is not null and status <> 'Cancelled'
+    group by external_ref_key
+    having count(*) > 1
+)
+select
+    c.order_key                      as key,
+    '1'                              as centra_value,
+    cast(d.n as varchar)             as orderwise_value,
+    cast(d.n - 1 as varchar)         as difference,
+    c.gross_total * (d.n - 1)        as amount,     -- booked again for nothing
+    c.currency                       as currency,
+    format('Centra order {} ({} {}) exists {} times in OrderWise: {}.',
+           c.number, money_text(c.gross_total), c.currency, d.n, d.order_numbers) as detail
+from copies d
+join centra_order_figures c on c.order_key = d.external_ref_key

@@ -1,0 +1,18 @@
+-- check: order.missing_in_orderwise
+-- entity: order
+-- severity: high
+-- owner: operations
+-- title: Order captured in Centra never reached OrderWise
+-- remedy: Post the order to OrderWise with Centra's values (tally plan does this); fix any cause reported beside it first.
+select
+    e.order_key                      as key,
+    e.status                         as centra_value,
+    null                             as orderwise_value,
+    null                             as difference,
+    e.gross_total                    as amount,
+    e.currency                       as currency,
+    format('Centra order {} ({}, {} {}, placed {} in {}) has no OrderWise order with that external reference.',
+           e.number, e.status, money_text(e.gross_total), e.currency,
+           strftime(e.created_at, '%Y-%m-%d %H:%M UTC'), e.market) as detail
+from expected_orders e
+where not exists (select 1 from ow_orders w where w.external_ref_key = e.order_key)

@@ -1,0 +1,19 @@
+-- check: order.tax_mismatch
+-- entity: order
+-- severity: high
+-- owner: finance
+-- title: VAT differs between Centra and OrderWise
+-- remedy: Check the VAT codes mapped in [vat_codes] and correct the OrderWise order's VAT.
+-- A difference within rules.money_tolerance is rounding, not drift.
+select
+    m.order_key                                          as key,
+    money_text(m.centra_vat)                          as centra_value,
+    money_text(m.orderwise_vat)                       as orderwise_value,
+    money_text(m.orderwise_vat - m.centra_vat)     as difference,
+    abs(m.orderwise_vat - m.centra_vat)            as amount,
+    m.centra_currency                                    as currency,
+    format('Order {}: the VAT total is {} {} in Centra but {} in OrderWise order {}.',
+           m.number, money_text(m.centra_vat), m.centra_currency,
+           money_text(m.orderwise_vat), m.orderwise_order_number) as detail
+from comparable_orders m, params p
+where abs(m.orderwise_vat - m.centra_vat) > p.money_tolerance

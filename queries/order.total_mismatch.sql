@@ -1,0 +1,19 @@
+-- check: order.total_mismatch
+-- entity: order
+-- severity: high
+-- owner: finance
+-- title: Gross total differs between Centra and OrderWise
+-- remedy: Correct the OrderWise order to Centra's values; Centra is the source of truth for order values.
+-- A difference within rules.money_tolerance is rounding, not drift.
+select
+    m.order_key                                          as key,
+    money_text(m.centra_gross)                          as centra_value,
+    money_text(m.orderwise_gross)                       as orderwise_value,
+    money_text(m.orderwise_gross - m.centra_gross)     as difference,
+    abs(m.orderwise_gross - m.centra_gross)            as amount,
+    m.centra_currency                                    as currency,
+    format('Order {}: the grand total including VAT is {} {} in Centra but {} in OrderWise order {}.',
+           m.number, money_text(m.centra_gross), m.centra_currency,
+           money_text(m.orderwise_gross), m.orderwise_order_number) as detail
+from comparable_orders m, params p
+where abs(m.orderwise_gross - m.centra_gross) > p.money_tolerance

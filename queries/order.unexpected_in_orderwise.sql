@@ -1,0 +1,22 @@
+-- check: order.unexpected_in_orderwise
+-- entity: order
+-- severity: medium
+-- owner: operations
+-- title: OrderWise web order with no Centra order behind it
+-- remedy: Find where the order came from (a test, a manual entry, a mistyped reference) and cancel or correct it in OrderWise.
+-- Only sessions mapped to Centra markets carry web orders; telephone or wholesale sessions are not ours.
+select
+    w.order_number                   as key,
+    null                             as centra_value,
+    coalesce(w.external_ref, '(none)') as orderwise_value,
+    null                             as difference,
+    w.total_gross                    as amount,
+    w.currency_code                  as currency,
+    format('OrderWise order {} in web session {} ({} {}, {}) carries external reference {} but Centra has no such order.',
+           w.order_number, w.session_id, money_text(w.total_gross), w.currency_code, w.status,
+           coalesce('"' || w.external_ref || '"', 'nothing')) as detail
+from ow_orders w
+where w.session_id in (select session_id from web_sessions)
+  and w.status <> 'Cancelled'
+  and (w.external_ref_key is null
+       or not exists (select 1 from centra_order_figures c where c.order_key = w.external_ref_key))

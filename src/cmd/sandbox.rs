@@ -1,0 +1,80 @@
+//! `tally sandbox`: serve simulated Centra and OrderWise APIs until interrupted.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use tally::sandbox::{self, Behaviour, Params, RatePlan};
+
+/// The scenario to generate.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Scenario {
+    /// A fashion retailer: four markets (one unmapped), two warehouses over three locations.
+    Retail,
+}
+
+/// Centra rate-limit plan the sandbox enforces.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Plan {
+    /// Centra's published default: 60 requests and 20 mutations per 10 s.
+    Default,
+    /// The largest published plan: 1,500 requests per 10 s.
+    Large,
+}
+
+/// Serve simulated Centra (/graphql) and OrderWise (/owapi) APIs with injected drift.
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long, value_enum, default_value = "retail")]
+    scenario: Scenario,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Number of Centra orders.
+    #[arg(long, default_value_t = 5000)]
+    orders: usize,
+    #[arg(long, default_value = "127.0.0.1:8780")]
+    listen: String,
+    /// Write the expected exceptions here (JSON lines of check and key).
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Write a tally.toml pointing at this sandbox here.
+    #[arg(long)]
+    write_config: Option<PathBuf>,
+    /// Fraction of requests answered with an injected fault (seeded by --seed).
+    #[arg(long, default_value_t = 0.0)]
+    faults: f64,
+    #[arg(long, value_enum, default_value = "large")]
+    plan: Plan,
+}
+
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let Scenario::Retail = args.scenario;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
+        let world = sandbox::generate::generate(&Params { seed: args.seed, orders: args.orders, now: Utc::now() });
+        if let Some(path) = &args.truth {
+            sandbox::write_truth(&world.truth, path)?;
+            eprintln!("expected exceptions: {} ({})", world.truth.len(), path.display());
+        }
+        let plan = match args.plan {
+            Plan::Default => RatePlan::DEFAULT,
+            Plan::Large => RatePlan::LARGE,
+        };
+        let behaviour = Behaviour { fault_rate: args.faults, fault_seed: args.seed, plan, ..Behaviour::default() };
+        let sb = sandbox::serve(world, behaviour, &args.listen).await?;
+        let cfg = sb.config();
+        if let Some(path) = &args.write_config {
+            std::fs::write(path, cfg.to_toml())?;
+            eprintln!("configuration: {}", path.display());
+        }
+        println!("Centra GraphQL:  {}/graphql", cfg.centra.base_url);
+        println!("OrderWise OWAPI: {}", cfg.orderwise.base_url);
+        println!("export {}={}", cfg.centra.token_env, sandbox::server::CENTRA_TOKEN);
+        println!("export {}={}", cfg.orderwise.user_env, sandbox::server::ORDERWISE_USER);
+        println!("export {}={}", cfg.orderwise.password_env, sandbox::server::ORDERWISE_PASSWORD);
+        println!("serving until Ctrl-C");
+        tokio::signal::ctrl_c().await?;
+        sb.stop().await;
+        Ok(0)
+    })
+}

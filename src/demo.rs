@@ -1,0 +1,124 @@
+//! `tally demo`: the whole pipeline on one machine. Starts the sandbox on loopback (with faults
+//! injected, so the retry path runs), extracts a snapshot, reconciles it, renders the report, and
+//! compares what was found with the sandbox's ground truth.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::connectors::http::RetryPolicy;
+use crate::extract::{self, Extracted};
+use crate::reconcile::{self, Summary};
+use crate::report;
+use crate::sandbox::{self, Behaviour, Expected, Params, RatePlan};
+use crate::snapshot::Window;
+
+/// What the demo runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub dir: PathBuf,
+    pub seed: u64,
+    pub orders: usize,
+    pub fault_rate: f64,
+    pub progress: bool,
+}
+
+/// What the demo found and where it put it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub config: PathBuf,
+    pub snapshot: Extracted,
+    pub summary: Summary,
+    pub report: PathBuf,
+    pub truth: PathBuf,
+    /// Expected exceptions reconcile did not report.
+    pub missed: Vec<Expected>,
+    /// Reported exceptions the scenario did not expect.
+    pub extra: Vec<Expected>,
+    pub faults_injected: u64,
+    pub throttled: u64,
+}
+
+/// Errors of the demo, each from the stage that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Sandbox(#[from] sandbox::Error),
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Extract(#[from] crate::connectors::Error),
+    #[error(transparent)]
+    Reconcile(#[from] reconcile::Error),
+    #[error(transparent)]
+    Report(#[from] report::Error),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_path_buf(), source }
+}
+
+/// Compares reported exceptions with the expected ones: (missed, extra).
+pub fn compare(truth: &[Expected], found: &[reconcile::Exception]) -> (Vec<Expected>, Vec<Expected>) {
+    let found: std::collections::BTreeSet<Expected> = found
+        .iter()
+        .map(|e| Expected { check: e.check.clone(), key: e.key.clone() })
+        .collect();
+    let truth: std::collections::BTreeSet<Expected> = truth.iter().cloned().collect();
+    (truth.difference(&found).cloned().collect(), found.difference(&truth).cloned().collect())
+}
+
+/// Runs the demo into `opts.dir`.
+pub async fn run(opts: &Options) -> Result<Outcome, Error> {
+    std::fs::create_dir_all(&opts.dir).map_err(io(&opts.dir))?;
+    let world = sandbox::generate::generate(&Params { seed: opts.seed, orders: opts.orders, now: Utc::now() });
+    let behaviour = Behaviour {
+        fault_rate: opts.fault_rate,
+        fault_seed: opts.seed,
+        plan: RatePlan::LARGE,
+        ..Behaviour::default()
+    };
+    let sb = sandbox::serve(world, behaviour, "127.0.0.1:0").await?;
+    let raw = sb.config();
+    let config_path = opts.dir.join("tally.toml");
+    let text = format!(
+        "# The configuration tally demo used, a worked example for a real tenant.\n\
+         # The sandbox it pointed at has stopped; its credentials were read from the variables named here.\n\n{}",
+        raw.to_toml()
+    );
+    std::fs::write(&config_path, text).map_err(io(&config_path))?;
+    let cfg = Config::check(raw, &config_path)?;
+    let secrets = cfg.secrets(&sb.env())?;
+    let retry = RetryPolicy { min_delay: std::time::Duration::from_millis(50), ..RetryPolicy::default() };
+    let snapshot = extract::run(
+        &cfg,
+        &secrets,
+        &extract::Options { out: opts.dir.join("snapshots"), window: Window::Full, progress: opts.progress, retry },
+    )
+    .await?;
+    let outcome = reconcile::run(&snapshot.dir, &cfg)?;
+    let report = report::write(&snapshot.dir, report::Kind::Exceptions, Some(&opts.dir.join("exceptions.html")))?;
+    let truth = sb.truth();
+    let truth_path = opts.dir.join("truth.jsonl");
+    sandbox::write_truth(&truth, &truth_path).map_err(io(&truth_path))?;
+    let found = reconcile::read_exceptions(&snapshot.dir)?;
+    let (missed, extra) = compare(&truth, &found);
+    let faults_injected = sb.shared.stats.faults.load(Ordering::Relaxed);
+    let throttled = sb.shared.stats.throttled.load(Ordering::Relaxed);
+    sb.stop().await;
+    Ok(Outcome {
+        config: config_path,
+        snapshot,
+        summary: outcome.summary,
+        report,
+        truth: truth_path,
+        missed,
+        extra,
+        faults_injected,
+        throttled,
+    })
+}

@@ -1,0 +1,169 @@
+//! Extraction: both systems, read concurrently, streamed into one snapshot.
+//!
+//! Centra and OrderWise are read at the same time (each at its own pace); every page goes straight
+//! to Parquet, so memory does not grow with the number of orders. The snapshot is committed only
+//! when both finished: any error removes the temporary directory, so no partial snapshot remains.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::{Config, Secrets};
+use crate::connectors::centra::{Centra, OrderSinks};
+use crate::connectors::http::RetryPolicy;
+use crate::connectors::orderwise::{Credentials, OrderWise, OrderWiseSinks};
+use crate::connectors::{Error, Warnings};
+use crate::snapshot::{FileEntry, Manifest, Sources, SnapshotWriter, Window};
+
+/// What to extract and where.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Directory snapshots are written under.
+    pub out: PathBuf,
+    pub window: Window,
+    /// Draw progress bars (only on a terminal).
+    pub progress: bool,
+    pub retry: RetryPolicy,
+}
+
+/// What an extraction produced.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+fn host(url: &str) -> String {
+    url.split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or(url)
+        .to_string()
+}
+
+fn bar(multi: &MultiProgress, label: &str) -> ProgressBar {
+    let bar = multi.add(ProgressBar::no_length());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>22} {bar:30} {pos:>9}/{len:9} {per_sec:>12} {elapsed}")
+            .expect("a valid template"),
+    );
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+/// Snapshots both systems into `opts.out`; returns the committed snapshot.
+pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extracted, Error> {
+    let started: DateTime<Utc> = Utc::now();
+    let writer = SnapshotWriter::create(&opts.out, started)?;
+    let warnings = Warnings::default();
+    let multi = MultiProgress::with_draw_target(if opts.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let since = match &opts.window {
+        Window::Full => None,
+        Window::Since { since } => Some(*since),
+    };
+
+    let mut centra = Centra::new(&cfg.raw.centra.base_url, secrets.centra_token.clone(), &cfg.raw.centra.token_env, opts.retry)?;
+    let orderwise = OrderWise::new(
+        &cfg.raw.orderwise.base_url,
+        Credentials {
+            user: secrets.orderwise_user.clone(),
+            password: secrets.orderwise_password.clone(),
+            user_env: cfg.raw.orderwise.user_env.clone(),
+            password_env: cfg.raw.orderwise.password_env.clone(),
+        },
+        cfg.timezone,
+        opts.retry,
+    )?;
+
+    let mut order_sinks = OrderSinks {
+        orders: writer.sink()?,
+        lines: writer.sink()?,
+        shipments: writer.sink()?,
+        shipment_lines: writer.sink()?,
+    };
+    let mut products = writer.sink()?;
+    let mut stock = writer.sink()?;
+    let mut markets = writer.sink()?;
+    let mut warehouses = writer.sink()?;
+    let mut ow_sinks = OrderWiseSinks {
+        orders: writer.sink()?,
+        lines: writer.sink()?,
+        stock: writer.sink()?,
+        despatches: writer.sink()?,
+        despatch_lines: writer.sink()?,
+        variants: writer.sink()?,
+    };
+
+    let centra_orders_bar = bar(&multi, "Centra orders");
+    let centra_products_bar = bar(&multi, "Centra products");
+    let ow_bar = bar(&multi, "OrderWise rows");
+    let centra_work = async {
+        centra.pace_from_rate_limits().await?;
+        centra.markets(&mut markets).await?;
+        centra.warehouses(&mut warehouses).await?;
+        centra.products(&mut products, &mut stock, &centra_products_bar).await?;
+        centra_products_bar.finish();
+        centra.orders(since, &mut order_sinks, &warnings, &centra_orders_bar).await?;
+        centra_orders_bar.finish();
+        Ok::<(), Error>(())
+    };
+    let ow_work = async {
+        orderwise
+            .extract(&cfg.raw.orderwise.exports, since, &mut ow_sinks, &warnings, &ow_bar)
+            .await?;
+        ow_bar.finish();
+        Ok::<(), Error>(())
+    };
+    tokio::try_join!(centra_work, ow_work)?;
+
+    let files: Vec<FileEntry> = vec![
+        order_sinks.orders.finish()?,
+        order_sinks.lines.finish()?,
+        order_sinks.shipments.finish()?,
+        order_sinks.shipment_lines.finish()?,
+        stock.finish()?,
+        products.finish()?,
+        markets.finish()?,
+        warehouses.finish()?,
+        ow_sinks.orders.finish()?,
+        ow_sinks.lines.finish()?,
+        ow_sinks.stock.finish()?,
+        ow_sinks.despatches.finish()?,
+        ow_sinks.despatch_lines.finish()?,
+        ow_sinks.variants.finish()?,
+    ];
+    let manifest = Manifest {
+        tool: "tally".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        snapshot_id: String::new(),
+        started_at: started,
+        finished_at: Utc::now(),
+        window: opts.window.clone(),
+        timezone: cfg.raw.timezone.clone(),
+        sources: Sources {
+            centra: host(&cfg.raw.centra.base_url),
+            orderwise: host(&cfg.raw.orderwise.base_url),
+        },
+        files,
+        warnings: warnings.take(),
+    };
+    let dir = writer.commit(manifest.clone())?;
+    let manifest = crate::snapshot::Snapshot::open(&dir)?.manifest;
+    Ok(Extracted { dir, manifest })
+}
+
+/// The newest complete snapshot under `root`, if any.
+pub fn latest(root: &Path) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join(crate::snapshot::MANIFEST).is_file())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}

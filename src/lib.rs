@@ -1,0 +1,21 @@
+//! tally reconciles Centra (the shop, GraphQL) with OrderWise (the ERP and warehouse, REST).
+//!
+//! Each stage is a module with typed inputs and outputs, reading what the previous one wrote:
+//!
+//! ```text
+//! connectors ──> extract ──> snapshot (Parquet + manifest) ──> reconcile (DuckDB, queries/*.sql)
+//!                                                               └─> report (minijinja, reports/)
+//! ```
+//!
+//! [`sandbox`] simulates both APIs over a generated business with known drift, and [`demo`] runs
+//! the whole pipeline against it. Only [`connectors`] talk to the network.
+
+pub mod config;
+pub mod connectors;
+pub mod demo;
+pub mod extract;
+pub mod model;
+pub mod reconcile;
+pub mod report;
+pub mod sandbox;
+pub mod snapshot;

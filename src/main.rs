@@ -1,0 +1,46 @@
+//! The `tally` command: parses arguments and hands each subcommand to `cmd::<name>::run`.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Reconcile Centra (shop) with OrderWise (ERP and warehouse): find drift, say who must act, fix
+/// what is safe to fix, and report it.
+#[derive(Parser)]
+#[command(name = "tally", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline against a simulated shop and ERP; no configuration needed.
+    Demo(cmd::demo::Args),
+    /// Serve simulated Centra and OrderWise APIs over a generated business with known drift.
+    Sandbox(cmd::sandbox::Args),
+    /// Snapshot both systems into Parquet.
+    Extract(cmd::extract::Args),
+    /// Run every check over a snapshot and write its exceptions.
+    Reconcile(cmd::reconcile::Args),
+    /// Render a report of a reconciled snapshot.
+    Report(cmd::report::Args),
+    /// List the check catalogue.
+    Checks(cmd::checks::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging();
+    let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Sandbox(a) => cmd::sandbox::run(a),
+        Command::Extract(a) => cmd::extract::run(a),
+        Command::Reconcile(a) => cmd::reconcile::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Checks(a) => cmd::checks::run(a),
+    };
+    cmd::finish(result)
+}

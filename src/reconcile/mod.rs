@@ -1,0 +1,187 @@
+//! Reconcile: runs every check of `queries/` over one snapshot in DuckDB and writes the exceptions.
+//!
+//! Input: a snapshot directory and a configuration. Output, in the snapshot directory:
+//! `exceptions.parquet` and `exceptions.csv` (one row per exception, the schema of DESIGN.md) and
+//! `summary.json` (counts per check, severity and owner; money at stake per currency; what was
+//! compared). Time-dependent rules measure from the snapshot's extraction start, so reconciling an
+//! old snapshot gives the same answer tomorrow.
+
+pub mod catalogue;
+mod session;
+mod summary;
+
+use std::path::{Path, PathBuf};
+
+pub use catalogue::{Check, Severity, checks};
+pub use session::view_name;
+pub use summary::{CheckCount, Summary};
+
+use crate::config::Config;
+use crate::snapshot::Snapshot;
+
+/// Exceptions file names inside a snapshot.
+pub const EXCEPTIONS_PARQUET: &str = "exceptions.parquet";
+/// See [`EXCEPTIONS_PARQUET`].
+pub const EXCEPTIONS_CSV: &str = "exceptions.csv";
+/// See [`EXCEPTIONS_PARQUET`].
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// What can stop a reconciliation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::Error),
+    #[error(transparent)]
+    Catalogue(#[from] catalogue::HeaderError),
+    #[error("{what}: {detail}")]
+    DuckDb { what: String, detail: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn duckdb(what: &str, e: duckdb::Error) -> Error {
+        Error::DuckDb {
+            what: what.into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// The result of one reconciliation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub snapshot: PathBuf,
+    pub summary: Summary,
+}
+
+impl Outcome {
+    /// Exit status for schedulers: 3 when an exception at or above `fail_on` exists, else 0.
+    pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
+        match fail_on {
+            Some(level) if self.summary.checks.iter().any(|c| c.severity >= level && c.count > 0) => 3,
+            _ => 0,
+        }
+    }
+}
+
+/// The SELECT that turns one check's rows into exception-schema rows.
+fn exception_rows(check: &Check, owner: &str) -> String {
+    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    format!(
+        "SELECT {name} AS \"check\", {entity} AS entity, {severity} AS severity, {owner} AS owner,
+                CAST(q.key AS VARCHAR) AS key,
+                CAST(q.centra_value AS VARCHAR) AS centra_value,
+                CAST(q.orderwise_value AS VARCHAR) AS orderwise_value,
+                CAST(q.difference AS VARCHAR) AS difference,
+                CAST(q.amount AS DECIMAL(18,4)) AS amount,
+                CAST(q.currency AS VARCHAR) AS currency,
+                CAST(q.detail AS VARCHAR) AS detail
+         FROM (\n{sql}\n) q",
+        name = lit(&check.name),
+        entity = lit(&check.entity),
+        severity = lit(check.severity.as_str()),
+        owner = lit(owner),
+        sql = check.sql,
+    )
+}
+
+/// Reconciles the snapshot in `dir` and writes its exceptions and summary there.
+pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
+    let snapshot = Snapshot::open(dir)?;
+    let checks = checks()?;
+    let conn = session::open(&snapshot, cfg)?;
+    conn.execute_batch(
+        "CREATE TABLE exceptions (\"check\" VARCHAR, entity VARCHAR, severity VARCHAR, owner VARCHAR,
+            key VARCHAR, centra_value VARCHAR, orderwise_value VARCHAR, difference VARCHAR,
+            amount DECIMAL(18,4), currency VARCHAR, detail VARCHAR)",
+    )
+    .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    for check in &checks {
+        let owner = cfg.owners.get(&check.name).unwrap_or(&check.owner);
+        let sql = format!("INSERT INTO exceptions {}", exception_rows(check, owner));
+        conn.execute_batch(&sql)
+            .map_err(|e| Error::duckdb(&format!("queries/{}", check.file), e))?;
+    }
+    let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
+    write_via(&conn, dir, EXCEPTIONS_PARQUET, &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"))?;
+    write_via(&conn, dir, EXCEPTIONS_CSV, &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"))?;
+    let summary = summary::build(&conn, &snapshot, cfg, &checks)?;
+    let path = dir.join(SUMMARY_JSON);
+    let tmp = dir.join(format!(".{SUMMARY_JSON}.tmp"));
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&summary).expect("serialises"))
+        .map_err(|source| Error::Io { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, &path).map_err(|source| Error::Io { path, source })?;
+    Ok(Outcome {
+        snapshot: dir.to_path_buf(),
+        summary,
+    })
+}
+
+/// Runs a COPY into a temporary file and renames it into place, so a reader never sees half a file.
+fn write_via(conn: &duckdb::Connection, dir: &Path, name: &str, copy: &str) -> Result<(), Error> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let dest = dir.join(name);
+    let sql = copy.replace("{}", &tmp.to_string_lossy().replace('\'', "''"));
+    conn.execute_batch(&sql).map_err(|e| Error::duckdb(&format!("writing {}", dest.display()), e))?;
+    std::fs::rename(&tmp, &dest).map_err(|source| Error::Io { path: dest, source })?;
+    Ok(())
+}
+
+/// One exception row, as written to `exceptions.parquet`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Exception {
+    pub check: String,
+    pub entity: String,
+    pub severity: String,
+    pub owner: String,
+    pub key: String,
+    pub centra_value: Option<String>,
+    pub orderwise_value: Option<String>,
+    pub difference: Option<String>,
+    /// Exact money at stake, as text (DECIMAL(18,4)).
+    pub amount: Option<rust_decimal::Decimal>,
+    pub currency: Option<String>,
+    pub detail: String,
+}
+
+/// Reads a reconciled snapshot's exceptions, ordered by check and key.
+pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
+    let path = dir.join(EXCEPTIONS_PARQUET);
+    if !path.is_file() {
+        return Err(Error::Io {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not reconciled yet; run `tally reconcile` on this snapshot"),
+        });
+    }
+    let conn = duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let sql = format!(
+        "SELECT \"check\", entity, severity, owner, key, centra_value, orderwise_value, difference,
+                CAST(amount AS VARCHAR), currency, detail
+         FROM read_parquet('{}') ORDER BY \"check\", key",
+        path.to_string_lossy().replace('\'', "''")
+    );
+    let what = format!("reading {}", path.display());
+    let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(&what, e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Exception {
+                check: r.get(0)?,
+                entity: r.get(1)?,
+                severity: r.get(2)?,
+                owner: r.get(3)?,
+                key: r.get(4)?,
+                centra_value: r.get(5)?,
+                orderwise_value: r.get(6)?,
+                difference: r.get(7)?,
+                amount: r.get::<_, Option<String>>(8)?.and_then(|s| s.parse().ok()),
+                currency: r.get(9)?,
+                detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+            })
+        })
+        .map_err(|e| Error::duckdb(&what, e))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(|e| Error::duckdb(&what, e))
+}

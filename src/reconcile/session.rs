@@ -1,0 +1,100 @@
+//! A DuckDB session over one snapshot: an in-memory database with no extension loading and no
+//! network, one view per Parquet file, the configuration as small tables, and the shared views of
+//! `queries/_*.sql`. Checks then only compare columns.
+
+use duckdb::Connection;
+
+use super::Error;
+use crate::config::Config;
+use crate::model::DATASETS;
+use crate::snapshot::Snapshot;
+
+/// The view name of a dataset: `centra/orders` -> `centra_orders`, `orderwise/stock` -> `ow_stock`.
+pub fn view_name(dataset: &str) -> String {
+    dataset.replace("orderwise/", "ow_").replace('/', "_")
+}
+
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Opens DuckDB over `snapshot` with `cfg`'s mappings and rules.
+pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
+    let config = duckdb::Config::default()
+        .enable_autoload_extension(false)
+        .and_then(|c| c.threads(2))
+        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let conn = Connection::open_in_memory_with_flags(config).map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    conn.execute_batch("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;")
+        .map_err(|e| Error::duckdb("configuring DuckDB", e))?;
+    for dataset in DATASETS {
+        let path = snapshot.file(dataset);
+        let sql = format!(
+            "CREATE VIEW {} AS SELECT * FROM read_parquet({})",
+            view_name(dataset),
+            sql_string(&path.to_string_lossy())
+        );
+        conn.execute_batch(&sql).map_err(|e| Error::duckdb(&format!("reading {}", path.display()), e))?;
+    }
+    let started = snapshot.manifest.started_at;
+    let settle = started - chrono::Duration::minutes(cfg.rules.settle_minutes);
+    let sla = started - chrono::Duration::hours(cfg.rules.shipment_sla_hours);
+    let ts = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    conn.execute_batch(&format!(
+        "CREATE TABLE params AS SELECT
+            CAST({} AS TIMESTAMPTZ) AS extracted_at,
+            CAST({} AS TIMESTAMPTZ) AS settle_cutoff,
+            CAST({} AS TIMESTAMPTZ) AS sla_cutoff,
+            CAST({} AS DECIMAL(18,4)) AS money_tolerance;
+         CREATE TABLE cfg_markets (centra_market VARCHAR, orderwise_session BIGINT, orderwise_customer VARCHAR, centra_warehouse VARCHAR);
+         CREATE TABLE cfg_warehouses (centra_warehouse VARCHAR, orderwise_location VARCHAR);
+         CREATE TABLE cfg_carriers (orderwise_delivery_method VARCHAR, centra_carrier VARCHAR, centra_service VARCHAR);
+         CREATE TABLE cfg_vat_codes (tax_percent DECIMAL(18,4), vat_code VARCHAR);",
+        sql_string(&ts(started)),
+        sql_string(&ts(settle)),
+        sql_string(&ts(sla)),
+        sql_string(&cfg.rules.money_tolerance.to_string()),
+    ))
+    .map_err(|e| Error::duckdb("creating the parameter tables", e))?;
+    let raw = &cfg.raw;
+    let fill = |what: &str, sql: &str, rows: Vec<Vec<String>>| -> Result<(), Error> {
+        let mut stmt = conn.prepare(sql).map_err(|e| Error::duckdb(what, e))?;
+        for r in rows {
+            stmt.execute(duckdb::params_from_iter(r.iter())).map_err(|e| Error::duckdb(what, e))?;
+        }
+        Ok(())
+    };
+    fill(
+        "loading [[markets]]",
+        "INSERT INTO cfg_markets VALUES (?, CAST(? AS BIGINT), ?, ?)",
+        raw.markets
+            .iter()
+            .map(|m| vec![m.centra_market.clone(), m.orderwise_session.to_string(), m.orderwise_customer.clone(), m.centra_warehouse.clone()])
+            .collect(),
+    )?;
+    fill(
+        "loading [[warehouses]]",
+        "INSERT INTO cfg_warehouses VALUES (?, ?)",
+        raw.warehouses
+            .iter()
+            .flat_map(|w| w.orderwise_locations.iter().map(|l| vec![w.centra_warehouse.clone(), l.clone()]))
+            .collect(),
+    )?;
+    fill(
+        "loading [[carriers]]",
+        "INSERT INTO cfg_carriers VALUES (?, ?, ?)",
+        raw.carriers
+            .iter()
+            .map(|c| vec![c.orderwise_delivery_method.clone(), c.centra_carrier.clone(), c.centra_service.clone()])
+            .collect(),
+    )?;
+    fill(
+        "loading [vat_codes]",
+        "INSERT INTO cfg_vat_codes VALUES (CAST(? AS DECIMAL(18,4)), ?)",
+        raw.vat_codes.iter().map(|(r, c)| vec![r.clone(), c.clone()]).collect(),
+    )?;
+    for (file, sql) in super::catalogue::shared_views() {
+        conn.execute_batch(sql).map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
+    }
+    Ok(conn)
+}

@@ -1,0 +1,149 @@
+//! `summary.json`: what a reconciliation found, in numbers: counts per check, severity and owner,
+//! money at stake per currency, the data window and how much was compared.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use duckdb::Connection;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Check, Error, Severity};
+use crate::config::Config;
+use crate::snapshot::{Snapshot, Window};
+
+/// One check's line in the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckCount {
+    pub check: String,
+    pub entity: String,
+    pub severity: Severity,
+    pub owner: String,
+    pub title: String,
+    pub remedy: String,
+    pub count: u64,
+    /// Money at stake per currency.
+    pub amount: BTreeMap<String, Decimal>,
+}
+
+/// How much of each system was compared.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Compared {
+    pub centra_orders: u64,
+    pub orderwise_orders: u64,
+    pub matched_orders: u64,
+    pub skus: u64,
+    pub despatches: u64,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub snapshot_id: String,
+    pub extracted_at: DateTime<Utc>,
+    pub window: Window,
+    /// Earliest and latest Centra order date in the snapshot.
+    pub data_from: Option<DateTime<Utc>>,
+    pub data_to: Option<DateTime<Utc>>,
+    pub timezone: String,
+    pub money_tolerance: Decimal,
+    pub settle_minutes: i64,
+    pub shipment_sla_hours: i64,
+    pub compared: Compared,
+    pub total: u64,
+    pub by_severity: BTreeMap<String, u64>,
+    pub by_owner: BTreeMap<String, u64>,
+    /// Money at stake per currency, all checks.
+    pub money_at_stake: BTreeMap<String, Decimal>,
+    pub checks: Vec<CheckCount>,
+    /// Manifest warnings carried over, so nobody misses them.
+    pub warnings: Vec<String>,
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64, Error> {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+        .map(|n| n.max(0) as u64)
+        .map_err(|e| Error::duckdb(sql, e))
+}
+
+/// Builds the summary from the `exceptions` table of an open session.
+pub fn build(conn: &Connection, snapshot: &Snapshot, cfg: &Config, checks: &[Check]) -> Result<Summary, Error> {
+    let what = "summarising exceptions";
+    let mut stmt = conn
+        .prepare(
+            "SELECT \"check\", owner, currency, count(*), CAST(sum(amount) AS VARCHAR)
+             FROM exceptions GROUP BY ALL ORDER BY ALL",
+        )
+        .map_err(|e| Error::duckdb(what, e))?;
+    let rows: Vec<(String, String, Option<String>, i64, Option<String>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .map_err(|e| Error::duckdb(what, e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::duckdb(what, e))?;
+    let mut lines: Vec<CheckCount> = checks
+        .iter()
+        .map(|c| CheckCount {
+            check: c.name.clone(),
+            entity: c.entity.clone(),
+            severity: c.severity,
+            owner: cfg.owners.get(&c.name).cloned().unwrap_or_else(|| c.owner.clone()),
+            title: c.title.clone(),
+            remedy: c.remedy.clone(),
+            count: 0,
+            amount: BTreeMap::new(),
+        })
+        .collect();
+    let mut by_severity = BTreeMap::new();
+    let mut by_owner = BTreeMap::new();
+    let mut money = BTreeMap::new();
+    for (check, owner, currency, n, amount) in rows {
+        let Some(line) = lines.iter_mut().find(|l| l.check == check) else { continue };
+        line.count += n as u64;
+        *by_severity.entry(line.severity.as_str().to_string()).or_insert(0) += n as u64;
+        *by_owner.entry(owner).or_insert(0) += n as u64;
+        if let (Some(cur), Some(a)) = (currency, amount.and_then(|a| a.parse::<Decimal>().ok())) {
+            *line.amount.entry(cur.clone()).or_insert(Decimal::ZERO) += a;
+            *money.entry(cur).or_insert(Decimal::ZERO) += a;
+        }
+    }
+    let range: (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT CAST(min(order_date) AS VARCHAR), CAST(max(order_date) AS VARCHAR) FROM centra_orders",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(|e| Error::duckdb("reading the data window", e))?;
+    let parse = |s: Option<String>| {
+        s.and_then(|s| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f%#z").ok())
+            .map(|t| t.to_utc())
+    };
+    let compared = Compared {
+        centra_orders: count(conn, "SELECT count(*) FROM centra_orders")?,
+        orderwise_orders: count(conn, "SELECT count(*) FROM ow_orders")?,
+        matched_orders: count(conn, "SELECT count(*) FROM matched_orders")?,
+        skus: count(
+            conn,
+            "SELECT count(*) FROM (SELECT sku_key FROM centra_products UNION SELECT sku_key FROM ow_variants)",
+        )?,
+        despatches: count(conn, "SELECT count(*) FROM ow_despatches")?,
+    };
+    let m = &snapshot.manifest;
+    Ok(Summary {
+        snapshot_id: m.snapshot_id.clone(),
+        extracted_at: m.started_at,
+        window: m.window.clone(),
+        data_from: parse(range.0),
+        data_to: parse(range.1),
+        timezone: cfg.raw.timezone.clone(),
+        money_tolerance: cfg.rules.money_tolerance,
+        settle_minutes: cfg.rules.settle_minutes,
+        shipment_sla_hours: cfg.rules.shipment_sla_hours,
+        compared,
+        total: lines.iter().map(|l| l.count).sum(),
+        by_severity,
+        by_owner,
+        money_at_stake: money,
+        checks: lines,
+        warnings: m.warnings.clone(),
+    })
+}

@@ -1,0 +1,190 @@
+//! Writing a snapshot: Parquet files streamed batch by batch into a temporary directory, hashed as
+//! they are written, then the manifest, then one rename. Dropped without [`SnapshotWriter::commit`]
+//! (an error, a panic, a cancelled task), the temporary directory is removed.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use super::{Error, FileEntry, MANIFEST, Manifest};
+use crate::model::Row;
+
+/// Rows buffered before a record batch is written.
+const BATCH_ROWS: usize = 8192;
+
+/// Prefix of the temporary directory a snapshot is written in.
+pub const PARTIAL_PREFIX: &str = ".partial-";
+
+/// A snapshot being written.
+pub struct SnapshotWriter {
+    root: PathBuf,
+    tmp: PathBuf,
+    id: String,
+    started: DateTime<Utc>,
+    committed: bool,
+}
+
+impl SnapshotWriter {
+    /// Starts a snapshot under `root` (created if needed), at `started`.
+    pub fn create(root: &Path, started: DateTime<Utc>) -> Result<SnapshotWriter, Error> {
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        let id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let tmp = root.join(format!("{PARTIAL_PREFIX}{id}"));
+        for sub in ["centra", "orderwise"] {
+            let d = tmp.join(sub);
+            std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+        }
+        Ok(SnapshotWriter {
+            root: root.to_path_buf(),
+            tmp,
+            id,
+            started,
+            committed: false,
+        })
+    }
+
+    /// The snapshot's short id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The temporary directory (for tests that look inside a run).
+    pub fn partial_dir(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Opens the Parquet file of dataset `R`.
+    pub fn sink<R: Row>(&self) -> Result<Sink<R>, Error> {
+        let path = self.tmp.join(format!("{}.parquet", R::FILE));
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_created_by(concat!("tally ", env!("CARGO_PKG_VERSION")).into())
+            .build();
+        let out = HashingWriter {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        let writer = ArrowWriter::try_new(out, R::schema(), Some(props))
+            .map_err(|e| Error::parquet(&path, e))?;
+        Ok(Sink {
+            writer,
+            buffer: Vec::with_capacity(BATCH_ROWS),
+            rows: 0,
+            path,
+        })
+    }
+
+    /// Writes the manifest and renames the directory into place; returns the snapshot's path.
+    pub fn commit(mut self, mut manifest: Manifest) -> Result<PathBuf, Error> {
+        manifest.snapshot_id = self.id.clone();
+        let path = self.tmp.join(MANIFEST);
+        let text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
+        let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        f.write_all(text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        f.sync_all().map_err(|e| Error::io(&path, e))?;
+        let name = format!("{}-{}", self.started.format("%Y%m%dT%H%M%SZ"), self.id);
+        let dest = self.root.join(name);
+        std::fs::rename(&self.tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        if let Ok(dir) = File::open(&self.root) {
+            let _ = dir.sync_all();
+        }
+        self.committed = true;
+        Ok(dest)
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// A `Write` that hashes and counts what passes through, so the manifest's SHA-256 costs no reread.
+struct HashingWriter {
+    inner: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The Parquet file of one dataset, taking rows as they arrive.
+pub struct Sink<R: Row> {
+    writer: ArrowWriter<HashingWriter>,
+    buffer: Vec<R>,
+    rows: u64,
+    path: PathBuf,
+}
+
+impl<R: Row> Sink<R> {
+    /// Adds a row; a full buffer is written as one record batch.
+    pub fn push(&mut self, row: R) -> Result<(), Error> {
+        self.buffer.push(row);
+        if self.buffer.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let batch = R::to_batch(&self.buffer);
+        self.writer
+            .write(&batch)
+            .map_err(|e| Error::parquet(&self.path, e))?;
+        self.rows += self.buffer.len() as u64;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Rows pushed so far.
+    pub fn rows(&self) -> u64 {
+        self.rows + self.buffer.len() as u64
+    }
+
+    /// Closes the file and returns its manifest entry.
+    pub fn finish(mut self) -> Result<FileEntry, Error> {
+        self.flush()?;
+        let out = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::parquet(&self.path, e))?;
+        let HashingWriter {
+            inner,
+            hasher,
+            bytes,
+        } = out;
+        let file = inner
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        Ok(FileEntry {
+            file: format!("{}.parquet", R::FILE),
+            rows: self.rows,
+            bytes,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+}

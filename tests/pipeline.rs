@@ -1,0 +1,89 @@
+//! The whole pipeline against the sandbox on loopback: extract with faults injected, reconcile, and
+//! compare the exceptions with the scenario's ground truth, check by check.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use tally::sandbox::Expected;
+
+/// Expected and actual per check, printed one per line when they differ.
+fn by_check(items: &[Expected]) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in items {
+        m.entry(e.check.clone()).or_default().push(e.key.clone());
+    }
+    m
+}
+
+async fn pipeline_matches_truth(seed: u64, orders: usize) {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(seed, orders), 0.05, seed).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry()).await.expect("extraction succeeds despite faults");
+    let faults = sb.shared.stats.faults.load(Ordering::Relaxed);
+    assert!(faults > 0, "seed {seed}: the fault path did not run");
+    let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    let found = tally::reconcile::read_exceptions(&snap.dir).unwrap();
+    assert_eq!(outcome.summary.total as usize, found.len());
+    let truth = sb.truth();
+    let (missed, extra) = tally::demo::compare(&truth, &found);
+    assert!(
+        missed.is_empty() && extra.is_empty(),
+        "seed {seed}, {orders} orders:\nmissed:\n{:#?}\nextra:\n{:#?}",
+        by_check(&missed),
+        by_check(&extra)
+    );
+    // Every check of the scenario was exercised.
+    for check in [
+        "order.missing_in_orderwise",
+        "order.duplicated_in_orderwise",
+        "order.unexpected_in_orderwise",
+        "order.currency_mismatch",
+        "order.total_mismatch",
+        "order.tax_mismatch",
+        "order.discount_mismatch",
+        "order.shipping_mismatch",
+        "order.unmapped_market",
+        "market.unmapped",
+    ] {
+        assert!(truth.iter().any(|e| e.check == check), "seed {seed}: no case of {check}");
+    }
+    sb.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_seed_1_matches_truth() {
+    pipeline_matches_truth(1, 2500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_seed_2_matches_truth() {
+    pipeline_matches_truth(2, 4000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_seed_3_matches_truth() {
+    pipeline_matches_truth(3, 1200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(9, 800), 0.0, 9).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry()).await.unwrap();
+    let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    assert_eq!(outcome.exit_code(Some(tally::reconcile::Severity::High)), 3);
+    assert_eq!(outcome.exit_code(None), 0);
+    let per_check: u64 = outcome.summary.checks.iter().map(|c| c.count).sum();
+    assert_eq!(per_check, outcome.summary.total);
+    assert_eq!(outcome.summary.compared.centra_orders, 800);
+    for f in ["exceptions.parquet", "exceptions.csv", "summary.json"] {
+        assert!(snap.dir.join(f).is_file(), "{f}");
+    }
+    let csv = std::fs::read_to_string(snap.dir.join("exceptions.csv")).unwrap();
+    assert_eq!(csv.lines().next().unwrap(), "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail");
+    assert_eq!(csv.lines().count() as u64, outcome.summary.total + 1);
+}
