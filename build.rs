@@ -12,10 +12,17 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort();
-    let mut out = String::from("/// Every `queries/*.sql` file: (file name, text).\npub const QUERY_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every `queries/*.sql` file: (file name, text).\npub const QUERY_FILES: &[(&str, &str)] = &[\n",
+    );
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        writeln!(out, "    ({name:?}, include_str!({:?})),", f.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            f.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("queries.rs");

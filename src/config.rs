@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 /// Everything that can be wrong with a configuration, each naming the file and key at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: cannot read the configuration: {source}; pass --config with the path to tally.toml")]
+    #[error(
+        "{path}: cannot read the configuration: {source}; pass --config with the path to tally.toml"
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -478,14 +480,20 @@ shipment_sla_hours = 24
 
     #[test]
     fn unknown_key_is_named() {
-        let text = EXAMPLE.replace("settle_minutes = 60", "settle_minutes = 60\nsettle_mins = 5");
+        let text = EXAMPLE.replace(
+            "settle_minutes = 60",
+            "settle_minutes = 60\nsettle_mins = 5",
+        );
         let err = check(&text).unwrap_err().to_string();
         assert!(err.contains("settle_mins"), "{err}");
     }
 
     #[test]
     fn market_with_unmapped_warehouse_names_its_index() {
-        let text = EXAMPLE.replace("centra_warehouse = \"Main\"\n[[warehouses]]", "centra_warehouse = \"Nowhere\"\n[[warehouses]]");
+        let text = EXAMPLE.replace(
+            "centra_warehouse = \"Main\"\n[[warehouses]]",
+            "centra_warehouse = \"Nowhere\"\n[[warehouses]]",
+        );
         let err = check(&text).unwrap_err().to_string();
         assert!(err.contains("markets[0].centra_warehouse"), "{err}");
         assert!(err.contains("Nowhere"), "{err}");
@@ -498,7 +506,11 @@ shipment_sla_hours = 24
             ("\"0.01\"", "\"one penny\"", "rules.money_tolerance"),
             ("\"free\"", "\"available\"", "stock.orderwise_figure"),
             ("= \"finance\"", "= \"accounts\"", "owners"),
-            ("\"https://brand.centra.com\"", "\"brand.centra.com\"", "centra.base_url"),
+            (
+                "\"https://brand.centra.com\"",
+                "\"brand.centra.com\"",
+                "centra.base_url",
+            ),
         ] {
             let err = check(&EXAMPLE.replace(from, to)).unwrap_err().to_string();
             assert!(err.contains(key), "{key}: {err}");

@@ -55,27 +55,46 @@ pub enum Error {
     #[error(transparent)]
     Report(#[from] report::Error),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Compares reported exceptions with the expected ones: (missed, extra).
-pub fn compare(truth: &[Expected], found: &[reconcile::Exception]) -> (Vec<Expected>, Vec<Expected>) {
+pub fn compare(
+    truth: &[Expected],
+    found: &[reconcile::Exception],
+) -> (Vec<Expected>, Vec<Expected>) {
     let found: std::collections::BTreeSet<Expected> = found
         .iter()
-        .map(|e| Expected { check: e.check.clone(), key: e.key.clone() })
+        .map(|e| Expected {
+            check: e.check.clone(),
+            key: e.key.clone(),
+        })
         .collect();
     let truth: std::collections::BTreeSet<Expected> = truth.iter().cloned().collect();
-    (truth.difference(&found).cloned().collect(), found.difference(&truth).cloned().collect())
+    (
+        truth.difference(&found).cloned().collect(),
+        found.difference(&truth).cloned().collect(),
+    )
 }
 
 /// Runs the demo into `opts.dir`.
 pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     std::fs::create_dir_all(&opts.dir).map_err(io(&opts.dir))?;
-    let world = sandbox::generate::generate(&Params { seed: opts.seed, orders: opts.orders, now: Utc::now() });
+    let world = sandbox::generate::generate(&Params {
+        seed: opts.seed,
+        orders: opts.orders,
+        now: Utc::now(),
+    });
     let behaviour = Behaviour {
         fault_rate: opts.fault_rate,
         fault_seed: opts.seed,
@@ -93,15 +112,27 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     std::fs::write(&config_path, text).map_err(io(&config_path))?;
     let cfg = Config::check(raw, &config_path)?;
     let secrets = cfg.secrets(&sb.env())?;
-    let retry = RetryPolicy { min_delay: std::time::Duration::from_millis(50), ..RetryPolicy::default() };
+    let retry = RetryPolicy {
+        min_delay: std::time::Duration::from_millis(50),
+        ..RetryPolicy::default()
+    };
     let snapshot = extract::run(
         &cfg,
         &secrets,
-        &extract::Options { out: opts.dir.join("snapshots"), window: Window::Full, progress: opts.progress, retry },
+        &extract::Options {
+            out: opts.dir.join("snapshots"),
+            window: Window::Full,
+            progress: opts.progress,
+            retry,
+        },
     )
     .await?;
     let outcome = reconcile::run(&snapshot.dir, &cfg)?;
-    let report = report::write(&snapshot.dir, report::Kind::Exceptions, Some(&opts.dir.join("exceptions.html")))?;
+    let report = report::write(
+        &snapshot.dir,
+        report::Kind::Exceptions,
+        Some(&opts.dir.join("exceptions.html")),
+    )?;
     let truth = sb.truth();
     let truth_path = opts.dir.join("truth.jsonl");
     sandbox::write_truth(&truth, &truth_path).map_err(io(&truth_path))?;

@@ -14,7 +14,7 @@ use crate::connectors::centra::{Centra, OrderSinks};
 use crate::connectors::http::RetryPolicy;
 use crate::connectors::orderwise::{Credentials, OrderWise, OrderWiseSinks};
 use crate::connectors::{Error, Warnings};
-use crate::snapshot::{FileEntry, Manifest, Sources, SnapshotWriter, Window};
+use crate::snapshot::{FileEntry, Manifest, SnapshotWriter, Sources, Window};
 
 /// What to extract and where.
 #[derive(Debug, Clone)]
@@ -45,8 +45,10 @@ fn host(url: &str) -> String {
 fn bar(multi: &MultiProgress, label: &str) -> ProgressBar {
     let bar = multi.add(ProgressBar::no_length());
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>22} {bar:30} {pos:>9}/{len:9} {per_sec:>12} {elapsed}")
-            .expect("a valid template"),
+        ProgressStyle::with_template(
+            "{prefix:>22} {bar:30} {pos:>9}/{len:9} {per_sec:>12} {elapsed}",
+        )
+        .expect("a valid template"),
     );
     bar.set_prefix(label.to_string());
     bar
@@ -67,7 +69,12 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         Window::Since { since } => Some(*since),
     };
 
-    let mut centra = Centra::new(&cfg.raw.centra.base_url, secrets.centra_token.clone(), &cfg.raw.centra.token_env, opts.retry)?;
+    let mut centra = Centra::new(
+        &cfg.raw.centra.base_url,
+        secrets.centra_token.clone(),
+        &cfg.raw.centra.token_env,
+        opts.retry,
+    )?;
     let orderwise = OrderWise::new(
         &cfg.raw.orderwise.base_url,
         Credentials {
@@ -106,15 +113,25 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         centra.pace_from_rate_limits().await?;
         centra.markets(&mut markets).await?;
         centra.warehouses(&mut warehouses).await?;
-        centra.products(&mut products, &mut stock, &centra_products_bar).await?;
+        centra
+            .products(&mut products, &mut stock, &centra_products_bar)
+            .await?;
         centra_products_bar.finish();
-        centra.orders(since, &mut order_sinks, &warnings, &centra_orders_bar).await?;
+        centra
+            .orders(since, &mut order_sinks, &warnings, &centra_orders_bar)
+            .await?;
         centra_orders_bar.finish();
         Ok::<(), Error>(())
     };
     let ow_work = async {
         orderwise
-            .extract(&cfg.raw.orderwise.exports, since, &mut ow_sinks, &warnings, &ow_bar)
+            .extract(
+                &cfg.raw.orderwise.exports,
+                since,
+                &mut ow_sinks,
+                &warnings,
+                &ow_bar,
+            )
             .await?;
         ow_bar.finish();
         Ok::<(), Error>(())

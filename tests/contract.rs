@@ -13,10 +13,14 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
     let doc = parse_schema(sdl).expect("the SDL parses");
     let mut out = BTreeMap::new();
     for def in doc.definitions {
-        let TypeSystemDefinition::Type(t) = def else { continue };
+        let TypeSystemDefinition::Type(t) = def else {
+            continue;
+        };
         let t = t.node;
         let name = t.name.node.to_string();
-        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str()) {
+        if name.starts_with("__")
+            || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
+        {
             continue;
         }
         let field_line = |f: &async_graphql::parser::types::FieldDefinition| {
@@ -25,7 +29,11 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
                 .iter()
                 .map(|a| {
                     let a = &a.node;
-                    let default = a.default_value.as_ref().map(|d| format!(" = {}", d.node)).unwrap_or_default();
+                    let default = a
+                        .default_value
+                        .as_ref()
+                        .map(|d| format!(" = {}", d.node))
+                        .unwrap_or_default();
                     format!("{}: {}{}", a.name.node, a.ty.node, default)
                 })
                 .collect();
@@ -37,23 +45,35 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
                 out.insert(name, "scalar".into());
             }
             TypeKind::Object(o) => {
-                let mut ifaces: Vec<String> = o.implements.iter().map(|i| i.node.to_string()).collect();
+                let mut ifaces: Vec<String> =
+                    o.implements.iter().map(|i| i.node.to_string()).collect();
                 ifaces.sort();
-                out.insert(name.clone(), format!("type implements [{}]", ifaces.join(", ")));
+                out.insert(
+                    name.clone(),
+                    format!("type implements [{}]", ifaces.join(", ")),
+                );
                 for f in &o.fields {
                     out.insert(format!("{name}.{}", f.node.name.node), field_line(&f.node));
                 }
             }
             TypeKind::Interface(i) => {
-                let mut ifaces: Vec<String> = i.implements.iter().map(|i| i.node.to_string()).collect();
+                let mut ifaces: Vec<String> =
+                    i.implements.iter().map(|i| i.node.to_string()).collect();
                 ifaces.sort();
-                out.insert(name.clone(), format!("interface implements [{}]", ifaces.join(", ")));
+                out.insert(
+                    name.clone(),
+                    format!("interface implements [{}]", ifaces.join(", ")),
+                );
                 for f in &i.fields {
                     out.insert(format!("{name}.{}", f.node.name.node), field_line(&f.node));
                 }
             }
             TypeKind::Enum(e) => {
-                let mut values: Vec<String> = e.values.iter().map(|v| v.node.value.node.to_string()).collect();
+                let mut values: Vec<String> = e
+                    .values
+                    .iter()
+                    .map(|v| v.node.value.node.to_string())
+                    .collect();
                 values.sort();
                 out.insert(name, format!("enum {}", values.join(" ")));
             }
@@ -61,12 +81,20 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
                 out.insert(name.clone(), "input".into());
                 for f in &i.fields {
                     let f = &f.node;
-                    let default = f.default_value.as_ref().map(|d| format!(" = {}", d.node)).unwrap_or_default();
-                    out.insert(format!("{name}.{}", f.name.node), format!("{}{}", f.ty.node, default));
+                    let default = f
+                        .default_value
+                        .as_ref()
+                        .map(|d| format!(" = {}", d.node))
+                        .unwrap_or_default();
+                    out.insert(
+                        format!("{name}.{}", f.name.node),
+                        format!("{}{}", f.ty.node, default),
+                    );
                 }
             }
             TypeKind::Union(u) => {
-                let mut members: Vec<String> = u.members.iter().map(|m| m.node.to_string()).collect();
+                let mut members: Vec<String> =
+                    u.members.iter().map(|m| m.node.to_string()).collect();
                 members.sort();
                 out.insert(name, format!("union {}", members.join(" | ")));
             }
@@ -76,7 +104,11 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
 }
 
 fn sandbox_schema() -> tally::sandbox::centra::CentraSchema {
-    let world = tally::sandbox::generate::generate(&tally::sandbox::Params { seed: 1, orders: 50, now: chrono::Utc::now() });
+    let world = tally::sandbox::generate::generate(&tally::sandbox::Params {
+        seed: 1,
+        orders: 50,
+        now: chrono::Utc::now(),
+    });
     let shared = tally::sandbox::Shared::new(world, Default::default());
     tally::sandbox::centra::schema(shared)
 }
@@ -85,11 +117,24 @@ fn sandbox_schema() -> tally::sandbox::centra::CentraSchema {
 fn served_schema_equals_the_contract() {
     let contract = normalise(include_str!("../contracts/centra.graphql"));
     let served = normalise(&sandbox_schema().sdl());
+    // The comparison sees the whole schema, arguments and defaults included.
+    assert!(contract.len() > 150, "{}", contract.len());
+    assert_eq!(
+        contract["Query.orderConnection"],
+        "(after: String, first: Int = 20, sort: [OrderSort!] = [id_ASC], where: OrderFilter): OrderConnection!"
+    );
+    assert_eq!(
+        contract["ProductOrderLine.unitPrice"],
+        "(includingTax: Boolean! = true): MonetaryValue!"
+    );
+    assert_eq!(contract["DirectToConsumerOrder"], "type implements [Order]");
     let mut differences = Vec::new();
     for (k, v) in &contract {
         match served.get(k) {
             None => differences.push(format!("missing in sandbox: {k} {v}")),
-            Some(s) if s != v => differences.push(format!("differs: {k}\n    contract: {v}\n    sandbox:  {s}")),
+            Some(s) if s != v => differences.push(format!(
+                "differs: {k}\n    contract: {v}\n    sandbox:  {s}"
+            )),
             _ => {}
         }
     }
@@ -98,15 +143,24 @@ fn served_schema_equals_the_contract() {
             differences.push(format!("not in contract: {k} {v}"));
         }
     }
-    assert!(differences.is_empty(), "{} differences:\n{}", differences.len(), differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "{} differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
 }
 
 #[test]
 fn the_repo_copy_of_the_contract_is_the_shared_one() {
     // The copy in contracts/ is part of the product; when ../shared is present it must not drift.
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contracts/centra.graphql");
+    let shared =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contracts/centra.graphql");
     if let Ok(text) = std::fs::read_to_string(&shared) {
-        assert_eq!(normalise(&text), normalise(include_str!("../contracts/centra.graphql")));
+        assert_eq!(
+            normalise(&text),
+            normalise(include_str!("../contracts/centra.graphql"))
+        );
     }
 }
 
@@ -115,7 +169,8 @@ async fn connector_queries_validate_against_the_contract_schema() {
     let schema = sandbox_schema();
     let variables = serde_json::json!({ "first": 5, "after": null, "where": null, "withTotal": true, "limit": 5, "page": 1 });
     for query in tally::connectors::centra::ALL_QUERIES {
-        let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables.clone()));
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables.clone()));
         let response = schema.execute(request).await;
         assert!(response.errors.is_empty(), "{query}\n{:?}", response.errors);
     }

@@ -19,9 +19,11 @@ fn by_check(items: &[Expected]) -> BTreeMap<String, Vec<String>> {
 
 async fn pipeline_matches_truth(seed: u64, orders: usize) {
     let tmp = tempfile::tempdir().unwrap();
-    let sb = common::serve(common::world(seed, orders), 0.05, seed).await;
+    let sb = common::serve(common::world(seed, orders), 0.15, seed).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry()).await.expect("extraction succeeds despite faults");
+    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
+        .await
+        .expect("extraction succeeds despite faults");
     let faults = sb.shared.stats.faults.load(Ordering::Relaxed);
     assert!(faults > 0, "seed {seed}: the fault path did not run");
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
@@ -48,7 +50,10 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
         "order.unmapped_market",
         "market.unmapped",
     ] {
-        assert!(truth.iter().any(|e| e.check == check), "seed {seed}: no case of {check}");
+        assert!(
+            truth.iter().any(|e| e.check == check),
+            "seed {seed}: no case of {check}"
+        );
     }
     sb.stop().await;
 }
@@ -73,7 +78,9 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(9, 800), 0.0, 9).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry()).await.unwrap();
+    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
+        .await
+        .unwrap();
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
     assert_eq!(outcome.exit_code(Some(tally::reconcile::Severity::High)), 3);
     assert_eq!(outcome.exit_code(None), 0);
@@ -84,6 +91,9 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
         assert!(snap.dir.join(f).is_file(), "{f}");
     }
     let csv = std::fs::read_to_string(snap.dir.join("exceptions.csv")).unwrap();
-    assert_eq!(csv.lines().next().unwrap(), "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail");
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail"
+    );
     assert_eq!(csv.lines().count() as u64, outcome.summary.total + 1);
 }

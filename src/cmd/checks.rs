@@ -20,7 +20,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     for c in &checks {
         writeln!(out, "{}", c.name)?;
-        writeln!(out, "  entity: {}   severity: {}   owner: {}", c.entity, c.severity, c.owner)?;
+        writeln!(
+            out,
+            "  entity: {}   severity: {}   owner: {}",
+            c.entity, c.severity, c.owner
+        )?;
         writeln!(out, "  {}", c.title)?;
         writeln!(out, "  remedy: {}", c.remedy)?;
         writeln!(out)?;

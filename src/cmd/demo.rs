@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, default_value_t = 5000)]
     orders: usize,
     /// Fraction of API requests answered with an injected fault (429, 5xx, expired token).
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.08)]
     faults: f64,
 }
 
@@ -29,14 +29,31 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         fault_rate: args.faults,
         progress: super::interactive(),
     };
-    println!("tally demo: simulating a shop with {} orders (seed {}) and its ERP on loopback...", opts.orders, opts.seed);
+    println!(
+        "tally demo: simulating a shop with {} orders (seed {}) and its ERP on loopback...",
+        opts.orders, opts.seed
+    );
     let o = super::runtime()?.block_on(tally::demo::run(&opts))?;
-    println!("snapshot: {} ({} files, {} faults injected and retried, {} throttled)", o.snapshot.dir.display(), o.snapshot.manifest.files.len(), o.faults_injected, o.throttled);
+    println!(
+        "snapshot: {} ({} files, {} faults injected and retried, {} throttled)",
+        o.snapshot.dir.display(),
+        o.snapshot.manifest.files.len(),
+        o.faults_injected,
+        o.throttled
+    );
     super::reconcile::print_summary(&o.summary);
     if o.missed.is_empty() && o.extra.is_empty() {
-        println!("ground truth: every injected drift found, nothing else flagged ({})", o.truth.display());
+        println!(
+            "ground truth: every injected drift found, nothing else flagged ({})",
+            o.truth.display()
+        );
     } else {
-        println!("ground truth: {} missed, {} unexpected (see {})", o.missed.len(), o.extra.len(), o.truth.display());
+        println!(
+            "ground truth: {} missed, {} unexpected (see {})",
+            o.missed.len(),
+            o.extra.len(),
+            o.truth.display()
+        );
         for e in o.missed.iter().take(5) {
             println!("  missed {} {}", e.check, e.key);
         }
@@ -47,5 +64,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     println!("configuration: {}", o.config.display());
     println!("report: {}", o.report.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(if o.missed.is_empty() && o.extra.is_empty() { 0 } else { 1 })
+    Ok(if o.missed.is_empty() && o.extra.is_empty() {
+        0
+    } else {
+        1
+    })
 }

@@ -31,7 +31,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         None => Window::Full,
         Some(text) => {
             let since: DateTime<Utc> = DateTime::parse_from_rfc3339(text)
-                .with_context(|| format!("--since {text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z"))?
+                .with_context(|| {
+                    format!("--since {text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
+                })?
                 .to_utc();
             Window::Since { since }
         }
@@ -48,7 +50,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         println!("  {:>9} rows  {}", f.rows, f.file);
     }
     if !extracted.manifest.warnings.is_empty() {
-        println!("{} warnings in manifest.json", extracted.manifest.warnings.len());
+        println!(
+            "{} warnings in manifest.json",
+            extracted.manifest.warnings.len()
+        );
     }
     Ok(0)
 }

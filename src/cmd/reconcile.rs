@@ -24,7 +24,12 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let outcome = tally::reconcile::run(&args.snapshot, &cfg)
         .with_context(|| format!("reconciling {}", args.snapshot.display()))?;
     print_summary(&outcome.summary);
-    println!("exceptions: {}", args.snapshot.join(tally::reconcile::EXCEPTIONS_CSV).display());
+    println!(
+        "exceptions: {}",
+        args.snapshot
+            .join(tally::reconcile::EXCEPTIONS_CSV)
+            .display()
+    );
     Ok(outcome.exit_code(args.fail_on))
 }
 
@@ -32,15 +37,45 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 pub fn print_summary(s: &tally::reconcile::Summary) {
     println!(
         "compared {} Centra orders with {} OrderWise orders ({} matched), {} SKUs, {} despatches",
-        s.compared.centra_orders, s.compared.orderwise_orders, s.compared.matched_orders, s.compared.skus, s.compared.despatches
+        s.compared.centra_orders,
+        s.compared.orderwise_orders,
+        s.compared.matched_orders,
+        s.compared.skus,
+        s.compared.despatches
     );
     for c in s.checks.iter().filter(|c| c.count > 0) {
-        let money: Vec<String> = c.amount.iter().map(|(cur, a)| tally::report::money(*a, cur)).collect();
-        println!("  {:>6}  {:<34} {:<7} {:<13} {}", c.count, c.check, c.severity, c.owner, money.join("  "));
+        let money: Vec<String> = c
+            .amount
+            .iter()
+            .map(|(cur, a)| tally::report::money(*a, cur))
+            .collect();
+        println!(
+            "  {:>6}  {:<34} {:<7} {:<13} {}",
+            c.count,
+            c.check,
+            c.severity,
+            c.owner,
+            money.join("  ")
+        );
     }
-    let money: Vec<String> = s.money_at_stake.iter().map(|(cur, a)| tally::report::money(*a, cur)).collect();
-    println!("{} exceptions; money at stake: {}", s.total, if money.is_empty() { "none".into() } else { money.join(", ") });
+    let money: Vec<String> = s
+        .money_at_stake
+        .iter()
+        .map(|(cur, a)| tally::report::money(*a, cur))
+        .collect();
+    println!(
+        "{} exceptions; money at stake: {}",
+        s.total,
+        if money.is_empty() {
+            "none".into()
+        } else {
+            money.join(", ")
+        }
+    );
     if !s.warnings.is_empty() {
-        println!("{} extraction warnings (see manifest.json)", s.warnings.len());
+        println!(
+            "{} extraction warnings (see manifest.json)",
+            s.warnings.len()
+        );
     }
 }

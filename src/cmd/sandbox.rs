@@ -51,16 +51,29 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let rt = super::runtime()?;
     rt.block_on(async {
         eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
-        let world = sandbox::generate::generate(&Params { seed: args.seed, orders: args.orders, now: Utc::now() });
+        let world = sandbox::generate::generate(&Params {
+            seed: args.seed,
+            orders: args.orders,
+            now: Utc::now(),
+        });
         if let Some(path) = &args.truth {
             sandbox::write_truth(&world.truth, path)?;
-            eprintln!("expected exceptions: {} ({})", world.truth.len(), path.display());
+            eprintln!(
+                "expected exceptions: {} ({})",
+                world.truth.len(),
+                path.display()
+            );
         }
         let plan = match args.plan {
             Plan::Default => RatePlan::DEFAULT,
             Plan::Large => RatePlan::LARGE,
         };
-        let behaviour = Behaviour { fault_rate: args.faults, fault_seed: args.seed, plan, ..Behaviour::default() };
+        let behaviour = Behaviour {
+            fault_rate: args.faults,
+            fault_seed: args.seed,
+            plan,
+            ..Behaviour::default()
+        };
         let sb = sandbox::serve(world, behaviour, &args.listen).await?;
         let cfg = sb.config();
         if let Some(path) = &args.write_config {
@@ -69,9 +82,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         println!("Centra GraphQL:  {}/graphql", cfg.centra.base_url);
         println!("OrderWise OWAPI: {}", cfg.orderwise.base_url);
-        println!("export {}={}", cfg.centra.token_env, sandbox::server::CENTRA_TOKEN);
-        println!("export {}={}", cfg.orderwise.user_env, sandbox::server::ORDERWISE_USER);
-        println!("export {}={}", cfg.orderwise.password_env, sandbox::server::ORDERWISE_PASSWORD);
+        println!(
+            "export {}={}",
+            cfg.centra.token_env,
+            sandbox::server::CENTRA_TOKEN
+        );
+        println!(
+            "export {}={}",
+            cfg.orderwise.user_env,
+            sandbox::server::ORDERWISE_USER
+        );
+        println!(
+            "export {}={}",
+            cfg.orderwise.password_env,
+            sandbox::server::ORDERWISE_PASSWORD
+        );
         println!("serving until Ctrl-C");
         tokio::signal::ctrl_c().await?;
         sb.stop().await;

@@ -29,7 +29,8 @@ pub const ORDER_PAGE: i64 = 200;
 pub const LIST_PAGE: i64 = 200;
 
 /// The rate limits query, read once at the start to pace the client.
-pub const RATE_LIMITS_QUERY: &str = "query RateLimits { rateLimits { type intervalSeconds quota usedQuota remainingQuota } }";
+pub const RATE_LIMITS_QUERY: &str =
+    "query RateLimits { rateLimits { type intervalSeconds quota usedQuota remainingQuota } }";
 
 /// One page of orders with everything reconcile needs.
 pub const ORDERS_QUERY: &str = r#"query Orders($first: Int!, $after: String, $where: OrderFilter, $withTotal: Boolean!) {
@@ -120,7 +121,12 @@ struct GqlError {
 
 impl Centra {
     /// Connects to `base_url` with the token read from `token_env`.
-    pub fn new(base_url: &str, token: String, token_env: &str, policy: RetryPolicy) -> Result<Centra, Error> {
+    pub fn new(
+        base_url: &str,
+        token: String,
+        token_env: &str,
+        policy: RetryPolicy,
+    ) -> Result<Centra, Error> {
         Ok(Centra {
             http: Http::new(SYSTEM, policy)?,
             url: format!("{}/graphql", base_url.trim_end_matches('/')),
@@ -130,8 +136,14 @@ impl Centra {
     }
 
     /// Sends one query and returns its data, refusing any response that carries errors.
-    pub async fn query<T: DeserializeOwned>(&self, what: &str, query: &str, variables: serde_json::Value) -> Result<T, Error> {
-        let body = serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json");
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Error> {
+        let body =
+            serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json");
         let reply = self
             .http
             .send(what, Replay::Safe, || {
@@ -161,16 +173,22 @@ impl Centra {
                     system: SYSTEM,
                     what: what.into(),
                     status,
-                    body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)]).into_owned(),
+                    body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
+                        .into_owned(),
                 });
             }
         }
-        let parsed: Response<T> = serde_json::from_slice(&reply.body).map_err(|e| Error::json(SYSTEM, what, &reply.body, &e))?;
+        let parsed: Response<T> = serde_json::from_slice(&reply.body)
+            .map_err(|e| Error::json(SYSTEM, what, &reply.body, &e))?;
         if let Some(errors) = parsed.errors.filter(|e| !e.is_empty()) {
             let messages = errors
                 .iter()
                 .map(|e| match &e.path {
-                    Some(p) => format!("{} (at {})", e.message, serde_json::to_string(p).unwrap_or_default()),
+                    Some(p) => format!(
+                        "{} (at {})",
+                        e.message,
+                        serde_json::to_string(p).unwrap_or_default()
+                    ),
                     None => e.message.clone(),
                 })
                 .collect::<Vec<_>>()
@@ -204,7 +222,9 @@ impl Centra {
             #[serde(deserialize_with = "int")]
             quota: i64,
         }
-        let limits: Limits = self.query("rateLimits", RATE_LIMITS_QUERY, json!({})).await?;
+        let limits: Limits = self
+            .query("rateLimits", RATE_LIMITS_QUERY, json!({}))
+            .await?;
         let quota = limits
             .rate_limits
             .iter()
@@ -267,7 +287,11 @@ impl Centra {
         loop {
             let what = format!("products page {page}");
             let data: ProductsData = self
-                .query(&what, PRODUCTS_QUERY, json!({ "limit": LIST_PAGE, "page": page }))
+                .query(
+                    &what,
+                    PRODUCTS_QUERY,
+                    json!({ "limit": LIST_PAGE, "page": page }),
+                )
                 .await?;
             let n = data.products.len() as i64;
             for p in data.products {
@@ -277,7 +301,10 @@ impl Centra {
                             return Err(Error::Data {
                                 system: SYSTEM,
                                 what,
-                                detail: format!("size {} lists stock in 200 or more warehouses; tally reads at most 199", s.sku),
+                                detail: format!(
+                                    "size {} lists stock in 200 or more warehouses; tally reads at most 199",
+                                    s.sku
+                                ),
                             });
                         }
                         for st in &s.stock {
@@ -343,7 +370,13 @@ impl Centra {
         let mut page = 1;
         loop {
             let what = format!("markets page {page}");
-            let data: Data = self.query(&what, MARKETS_QUERY, json!({ "limit": LIST_PAGE, "page": page })).await?;
+            let data: Data = self
+                .query(
+                    &what,
+                    MARKETS_QUERY,
+                    json!({ "limit": LIST_PAGE, "page": page }),
+                )
+                .await?;
             let n = data.markets.len() as i64;
             for m in data.markets {
                 sink.push(CentraMarket {
@@ -370,7 +403,13 @@ impl Centra {
         let mut page = 1;
         loop {
             let what = format!("warehouses page {page}");
-            let data: Data = self.query(&what, WAREHOUSES_QUERY, json!({ "limit": LIST_PAGE, "page": page })).await?;
+            let data: Data = self
+                .query(
+                    &what,
+                    WAREHOUSES_QUERY,
+                    json!({ "limit": LIST_PAGE, "page": page }),
+                )
+                .await?;
             let n = data.warehouses.len() as i64;
             for w in data.warehouses {
                 sink.push(CentraWarehouse {
@@ -582,20 +621,34 @@ struct OrderLineRef {
 const STATUSES: [&str; 5] = ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED", "CANCELLED"];
 
 fn time(text: &str, order: i64, field: &str) -> Result<DateTime<Utc>, Error> {
-    datetime_tz(text).map(|t| t.to_utc()).ok_or_else(|| Error::Data {
-        system: SYSTEM,
-        what: format!("order {order}"),
-        detail: format!("{field} {text:?} is not an ISO-8601 time with an offset"),
-    })
+    datetime_tz(text)
+        .map(|t| t.to_utc())
+        .ok_or_else(|| Error::Data {
+            system: SYSTEM,
+            what: format!("order {order}"),
+            detail: format!("{field} {text:?} is not an ISO-8601 time with an offset"),
+        })
 }
 
 impl OrderNode {
-    fn into_rows(self, sinks: &mut OrderSinks, warnings: &Warnings, page: &str) -> Result<(), Error> {
+    fn into_rows(
+        self,
+        sinks: &mut OrderSinks,
+        warnings: &Warnings,
+        page: &str,
+    ) -> Result<(), Error> {
         let n = self.number;
         if !STATUSES.contains(&self.status.as_str()) {
             warnings.push(format!("Centra order {n}: unknown status {:?} (kept as is; no check expects it in OrderWise)", self.status));
         }
-        let m = |v: Decimal, field: &str| money(v, SYSTEM, || format!("order {n} {field} ({page})"), warnings);
+        let m = |v: Decimal, field: &str| {
+            money(
+                v,
+                SYSTEM,
+                || format!("order {n} {field} ({page})"),
+                warnings,
+            )
+        };
         let t = &self.totals;
         sinks.orders.push(CentraOrder {
             id: self.id.clone(),
@@ -623,7 +676,10 @@ impl OrderNode {
                 .shipping_price_group
                 .and_then(|g| g.shipping_option)
                 .map(|o| o.name),
-            country: self.shipping_address.and_then(|a| a.country).map(|c| c.code),
+            country: self
+                .shipping_address
+                .and_then(|a| a.country)
+                .map(|c| c.code),
         })?;
         for l in self.lines {
             let sku = l.product_size.map(|s| s.sku);
@@ -653,7 +709,11 @@ impl OrderNode {
                 created_at: time(&s.created_at, n, "shipment createdAt")?,
                 updated_at: time(&s.updated_at, n, "shipment updatedAt")?,
                 is_shipped: s.is_shipped,
-                shipped_at: s.shipped_at.as_deref().map(|t| time(t, n, "shipment shippedAt")).transpose()?,
+                shipped_at: s
+                    .shipped_at
+                    .as_deref()
+                    .map(|t| time(t, n, "shipment shippedAt"))
+                    .transpose()?,
                 tracking_number: s.tracking_number,
                 carrier: carrier.as_ref().and_then(|c| c.carrier_name.clone()),
                 service: carrier.and_then(|c| c.service_name),

@@ -147,7 +147,9 @@ impl Http {
             })
             .await;
         result.map_err(|e| {
-            let Attempt::Transient { detail, connect, .. } = e;
+            let Attempt::Transient {
+                detail, connect, ..
+            } = e;
             if connect {
                 Error::Unreachable {
                     system: self.system,
@@ -234,10 +236,11 @@ pub fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
         }
         return Some(Duration::from_secs(n));
     }
-    if let Ok(f) = v.parse::<f64>() {
-        if f.is_finite() && f >= 0.0 {
-            return Some(Duration::from_secs_f64(f.min(3600.0)));
-        }
+    if let Ok(f) = v.parse::<f64>()
+        && f.is_finite()
+        && f >= 0.0
+    {
+        return Some(Duration::from_secs_f64(f.min(3600.0)));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -251,7 +254,10 @@ mod tests {
     fn retry_after_reads_all_three_forms() {
         let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
         assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(retry_after("1790000012", now), Some(Duration::from_secs(12)));
+        assert_eq!(
+            retry_after("1790000012", now),
+            Some(Duration::from_secs(12))
+        );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(retry_after(&date, now), Some(Duration::from_secs(30)));
         assert_eq!(retry_after("1789999990", now), Some(Duration::ZERO));

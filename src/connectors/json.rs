@@ -16,7 +16,10 @@ use serde_json::value::RawValue;
 /// Parses a JSON number's text (`19.99`, `-0.5`, `1e-3`) into a `Decimal` exactly.
 pub fn decimal_from_text(text: &str) -> Result<Decimal, String> {
     let t = text.trim();
-    let t = t.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(t);
+    let t = t
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(t);
     if t.contains(['e', 'E']) {
         Decimal::from_scientific(t).map_err(|_| format!("{text} is not a decimal number"))
     } else {
@@ -117,8 +120,16 @@ mod tests {
 
     #[test]
     fn money_keeps_its_text_exactly() {
-        for text in ["0.1", "19.99", "33.3167", "1234567.8901", "-0.01", "0.30000000000000004"] {
-            let m: Money = serde_json::from_str(&format!(r#"{{"value": {text}, "number": 1}}"#)).unwrap();
+        for text in [
+            "0.1",
+            "19.99",
+            "33.3167",
+            "1234567.8901",
+            "-0.01",
+            "0.30000000000000004",
+        ] {
+            let m: Money =
+                serde_json::from_str(&format!(r#"{{"value": {text}, "number": 1}}"#)).unwrap();
             assert_eq!(m.value.to_string(), text);
         }
         let m: Money = serde_json::from_str(r#"{"value": 1.5e2, "number": "12345"}"#).unwrap();
@@ -129,7 +140,8 @@ mod tests {
     #[test]
     fn money_refuses_what_is_not_a_number() {
         for bad in [r#""abc""#, "null", "true", "[1]"] {
-            let r: Result<Money, _> = serde_json::from_str(&format!(r#"{{"value": {bad}, "number": 1}}"#));
+            let r: Result<Money, _> =
+                serde_json::from_str(&format!(r#"{{"value": {bad}, "number": 1}}"#));
             assert!(r.is_err(), "{bad}");
         }
     }

@@ -15,7 +15,10 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{system}: cannot set up the HTTP client: {detail}")]
-    Setup { system: &'static str, detail: String },
+    Setup {
+        system: &'static str,
+        detail: String,
+    },
     #[error(
         "{system} is unreachable ({what}): {detail}; check base_url in tally.toml and that the host is up and reachable from here"
     )]
@@ -54,7 +57,9 @@ pub enum Error {
         status: u16,
         body: String,
     },
-    #[error("{system} sent a response to {what} that is not the expected JSON ({detail}); it began: {excerpt}")]
+    #[error(
+        "{system} sent a response to {what} that is not the expected JSON ({detail}); it began: {excerpt}"
+    )]
     Json {
         system: &'static str,
         what: String,
@@ -134,7 +139,10 @@ pub fn money(
     match crate::model::fit_money(value) {
         Ok((v, false)) => Ok(v),
         Ok((v, true)) => {
-            warnings.push(format!("{system} {}: {value} has more than 4 decimals, kept as {v}", what()));
+            warnings.push(format!(
+                "{system} {}: {value} has more than 4 decimals, kept as {v}",
+                what()
+            ));
             Ok(v)
         }
         Err(detail) => Err(Error::Data {

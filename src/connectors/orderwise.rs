@@ -18,7 +18,9 @@ use super::http::{Http, Replay, RetryPolicy};
 use super::json::{LocalFit, decimal, flag, int, local_datetime};
 use super::{Error, Warnings, money};
 use crate::config::ExportIds;
-use crate::model::{OwDespatch, OwDespatchLine, OwOrder, OwOrderLine, OwStock, OwVariant, Row, sku_key};
+use crate::model::{
+    OwDespatch, OwDespatchLine, OwOrder, OwOrderLine, OwStock, OwVariant, Row, sku_key,
+};
 use crate::snapshot::Sink;
 
 const SYSTEM: &str = "OrderWise";
@@ -48,7 +50,12 @@ pub struct Credentials {
 
 impl OrderWise {
     /// Connects to `base_url` (kept in the casing given), reading local times in `tz`.
-    pub fn new(base_url: &str, credentials: Credentials, tz: Tz, policy: RetryPolicy) -> Result<OrderWise, Error> {
+    pub fn new(
+        base_url: &str,
+        credentials: Credentials,
+        tz: Tz,
+        policy: RetryPolicy,
+    ) -> Result<OrderWise, Error> {
         Ok(OrderWise {
             http: Http::new(SYSTEM, policy)?,
             base: base_url.trim_end_matches('/').to_string(),
@@ -66,11 +73,15 @@ impl OrderWise {
         let reply = self
             .http
             .send("token/gettoken", Replay::Safe, || {
-                self.http.client().get(&url).basic_auth(&self.user, Some(&self.password))
+                self.http
+                    .client()
+                    .get(&url)
+                    .basic_auth(&self.user, Some(&self.password))
             })
             .await?;
         match reply.status.as_u16() {
-            200 => serde_json::from_slice::<String>(&reply.body).map_err(|e| Error::json(SYSTEM, "token/gettoken", &reply.body, &e)),
+            200 => serde_json::from_slice::<String>(&reply.body)
+                .map_err(|e| Error::json(SYSTEM, "token/gettoken", &reply.body, &e)),
             401 | 403 => Err(Error::Auth {
                 system: SYSTEM,
                 what: "token/gettoken".into(),
@@ -85,13 +96,17 @@ impl OrderWise {
                 system: SYSTEM,
                 what: "token/gettoken".into(),
                 status: 404,
-                body: format!("no token endpoint under {}; check orderwise.base_url (it usually ends in /owapi)", self.base),
+                body: format!(
+                    "no token endpoint under {}; check orderwise.base_url (it usually ends in /owapi)",
+                    self.base
+                ),
             }),
             status => Err(Error::Status {
                 system: SYSTEM,
                 what: "token/gettoken".into(),
                 status,
-                body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)]).into_owned(),
+                body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
+                    .into_owned(),
             }),
         }
     }
@@ -130,7 +145,8 @@ impl OrderWise {
                 .await?;
             match reply.status.as_u16() {
                 200 => {
-                    return serde_json::from_slice(&reply.body).map_err(|e| Error::json(SYSTEM, &what, &reply.body, &e));
+                    return serde_json::from_slice(&reply.body)
+                        .map_err(|e| Error::json(SYSTEM, &what, &reply.body, &e));
                 }
                 204 => return Ok(Vec::new()),
                 401 if !renewed => {
@@ -159,7 +175,9 @@ impl OrderWise {
                         system: SYSTEM,
                         what,
                         status: 404,
-                        body: format!("no export definition {id}: check [orderwise.exports] {name} in tally.toml and orderwise.base_url"),
+                        body: format!(
+                            "no export definition {id}: check [orderwise.exports] {name} in tally.toml and orderwise.base_url"
+                        ),
                     });
                 }
                 status => {
@@ -167,7 +185,8 @@ impl OrderWise {
                         system: SYSTEM,
                         what,
                         status,
-                        body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)]).into_owned(),
+                        body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
+                            .into_owned(),
                     });
                 }
             }
@@ -197,7 +216,9 @@ impl OrderWise {
                 return Err(Error::Data {
                     system: SYSTEM,
                     what: format!("export {name} (id {id})"),
-                    detail: format!("a page held {n} rows, more than the {PAGE_ROWS} the API pages at"),
+                    detail: format!(
+                        "a page held {n} rows, more than the {PAGE_ROWS} the API pages at"
+                    ),
                 });
             }
             for row in rows {
@@ -206,7 +227,9 @@ impl OrderWise {
                     return Err(Error::Data {
                         system: SYSTEM,
                         what: format!("export {name} (id {id})"),
-                        detail: format!("row id {key} is not after {after}: the definition must order by its id column ascending"),
+                        detail: format!(
+                            "row id {key} is not after {after}: the definition must order by its id column ascending"
+                        ),
                     });
                 }
                 after = key;
@@ -219,11 +242,20 @@ impl OrderWise {
         }
     }
 
-    fn time(&self, text: &str, what: impl Fn() -> String, warnings: &Warnings) -> Result<DateTime<Utc>, Error> {
+    fn time(
+        &self,
+        text: &str,
+        what: impl Fn() -> String,
+        warnings: &Warnings,
+    ) -> Result<DateTime<Utc>, Error> {
         match local_datetime(text, self.tz) {
             Some((t, LocalFit::Exact)) => Ok(t),
             Some((t, LocalFit::Ambiguous)) => {
-                warnings.push(format!("OrderWise {}: {text} falls in the repeated hour of {}; read as the first", what(), self.tz));
+                warnings.push(format!(
+                    "OrderWise {}: {text} falls in the repeated hour of {}; read as the first",
+                    what(),
+                    self.tz
+                ));
                 Ok(t)
             }
             Some((t, LocalFit::Skipped)) => {
@@ -248,119 +280,173 @@ impl OrderWise {
         progress: &ProgressBar,
     ) -> Result<(), Error> {
         let since_text = since
-            .map(|s| s.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M:%S").to_string())
+            .map(|s| {
+                s.with_timezone(&self.tz)
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+            })
             .unwrap_or_default();
         let w = warnings;
         let m = |v: Decimal, what: &dyn Fn() -> String| money(v, SYSTEM, what, w);
-        self.export_all("orders", ids.orders, &since_text, &mut sinks.orders, progress, |r: OrderRow, c| {
-            let what = || format!("orders row {}", r.order_id);
-            let external_ref_key = r.external_ref.as_deref().map(|s| s.trim().to_string());
-            Ok(OwOrder {
-                order_id: r.order_id,
-                order_number: r.order_number.clone(),
-                external_ref_key,
-                external_ref: r.external_ref.clone(),
-                session_id: r.session_id,
-                order_datetime: c.time(&r.order_datetime, || format!("orders row {} order_datetime", r.order_id), w)?,
-                order_datetime_raw: r.order_datetime.clone(),
-                status: r.status.clone(),
-                currency_code: r.currency_code.clone(),
-                total_net: m(r.total_net, &what)?,
-                total_vat: m(r.total_vat, &what)?,
-                total_gross: m(r.total_gross, &what)?,
-                delivery_net: m(r.delivery_net, &what)?,
-                delivery_vat: m(r.delivery_vat, &what)?,
-                delivery_gross: m(r.delivery_gross, &what)?,
-                discount_gross: m(r.discount_gross, &what)?,
-                delivery_method: r.delivery_method.clone(),
-                amended_at: c.time(&r.amended_at, || format!("orders row {} amended_at", r.order_id), w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "orders",
+            ids.orders,
+            &since_text,
+            &mut sinks.orders,
+            progress,
+            |r: OrderRow, c| {
+                let what = || format!("orders row {}", r.order_id);
+                let external_ref_key = r.external_ref.as_deref().map(|s| s.trim().to_string());
+                Ok(OwOrder {
+                    order_id: r.order_id,
+                    order_number: r.order_number.clone(),
+                    external_ref_key,
+                    external_ref: r.external_ref.clone(),
+                    session_id: r.session_id,
+                    order_datetime: c.time(
+                        &r.order_datetime,
+                        || format!("orders row {} order_datetime", r.order_id),
+                        w,
+                    )?,
+                    order_datetime_raw: r.order_datetime.clone(),
+                    status: r.status.clone(),
+                    currency_code: r.currency_code.clone(),
+                    total_net: m(r.total_net, &what)?,
+                    total_vat: m(r.total_vat, &what)?,
+                    total_gross: m(r.total_gross, &what)?,
+                    delivery_net: m(r.delivery_net, &what)?,
+                    delivery_vat: m(r.delivery_vat, &what)?,
+                    delivery_gross: m(r.delivery_gross, &what)?,
+                    discount_gross: m(r.discount_gross, &what)?,
+                    delivery_method: r.delivery_method.clone(),
+                    amended_at: c.time(
+                        &r.amended_at,
+                        || format!("orders row {} amended_at", r.order_id),
+                        w,
+                    )?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
-        self.export_all("order_lines", ids.order_lines, &since_text, &mut sinks.lines, progress, |r: LineRow, c| {
-            let what = || format!("order_lines row {}", r.line_id);
-            Ok(OwOrderLine {
-                line_id: r.line_id,
-                order_id: r.order_id,
-                sku_key: sku_key(&r.sku),
-                sku: r.sku.clone(),
-                qty_required: m(r.qty_required, &what)?,
-                qty_sent: m(r.qty_sent, &what)?,
-                item_gross: m(r.item_gross, &what)?,
-                line_net: m(r.line_net, &what)?,
-                line_vat: m(r.line_vat, &what)?,
-                line_gross: m(r.line_gross, &what)?,
-                vat_code: r.vat_code.clone(),
-                vat_rate: m(r.vat_rate, &what)?,
-                amended_at: c.time(&r.amended_at, &what, w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "order_lines",
+            ids.order_lines,
+            &since_text,
+            &mut sinks.lines,
+            progress,
+            |r: LineRow, c| {
+                let what = || format!("order_lines row {}", r.line_id);
+                Ok(OwOrderLine {
+                    line_id: r.line_id,
+                    order_id: r.order_id,
+                    sku_key: sku_key(&r.sku),
+                    sku: r.sku.clone(),
+                    qty_required: m(r.qty_required, &what)?,
+                    qty_sent: m(r.qty_sent, &what)?,
+                    item_gross: m(r.item_gross, &what)?,
+                    line_net: m(r.line_net, &what)?,
+                    line_vat: m(r.line_vat, &what)?,
+                    line_gross: m(r.line_gross, &what)?,
+                    vat_code: r.vat_code.clone(),
+                    vat_rate: m(r.vat_rate, &what)?,
+                    amended_at: c.time(&r.amended_at, what, w)?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
         // Stock and variants are state, not events: always read whole.
-        self.export_all("stock", ids.stock, "", &mut sinks.stock, progress, |r: StockRow, c| {
-            let what = || format!("stock row {}", r.stock_id);
-            Ok(OwStock {
-                stock_id: r.stock_id,
-                sku_key: sku_key(&r.sku),
-                sku: r.sku.clone(),
-                location_id: r.location_id,
-                location_name: r.location_name.clone(),
-                free: m(r.free, &what)?,
-                overall: m(r.overall, &what)?,
-                amended_at: c.time(&r.amended_at, &what, w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "stock",
+            ids.stock,
+            "",
+            &mut sinks.stock,
+            progress,
+            |r: StockRow, c| {
+                let what = || format!("stock row {}", r.stock_id);
+                Ok(OwStock {
+                    stock_id: r.stock_id,
+                    sku_key: sku_key(&r.sku),
+                    sku: r.sku.clone(),
+                    location_id: r.location_id,
+                    location_name: r.location_name.clone(),
+                    free: m(r.free, &what)?,
+                    overall: m(r.overall, &what)?,
+                    amended_at: c.time(&r.amended_at, what, w)?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
-        self.export_all("despatches", ids.despatches, &since_text, &mut sinks.despatches, progress, |r: DespatchRow, c| {
-            let what = || format!("despatches row {}", r.despatch_id);
-            Ok(OwDespatch {
-                despatch_id: r.despatch_id,
-                order_id: r.order_id,
-                order_number: r.order_number.clone(),
-                external_ref_key: r.external_ref.as_deref().map(|s| s.trim().to_string()),
-                external_ref: r.external_ref.clone(),
-                despatched_at: c.time(&r.despatched_at, &what, w)?,
-                despatched_at_raw: r.despatched_at.clone(),
-                tracking_number: r.tracking_number.clone(),
-                delivery_method: r.delivery_method.clone(),
-                courier: r.courier.clone(),
-                amended_at: c.time(&r.amended_at, &what, w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "despatches",
+            ids.despatches,
+            &since_text,
+            &mut sinks.despatches,
+            progress,
+            |r: DespatchRow, c| {
+                let what = || format!("despatches row {}", r.despatch_id);
+                Ok(OwDespatch {
+                    despatch_id: r.despatch_id,
+                    order_id: r.order_id,
+                    order_number: r.order_number.clone(),
+                    external_ref_key: r.external_ref.as_deref().map(|s| s.trim().to_string()),
+                    external_ref: r.external_ref.clone(),
+                    despatched_at: c.time(&r.despatched_at, what, w)?,
+                    despatched_at_raw: r.despatched_at.clone(),
+                    tracking_number: r.tracking_number.clone(),
+                    delivery_method: r.delivery_method.clone(),
+                    courier: r.courier.clone(),
+                    amended_at: c.time(&r.amended_at, what, w)?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
-        self.export_all("despatch_lines", ids.despatch_lines, &since_text, &mut sinks.despatch_lines, progress, |r: DespatchLineRow, c| {
-            let what = || format!("despatch_lines row {}", r.despatch_line_id);
-            Ok(OwDespatchLine {
-                despatch_line_id: r.despatch_line_id,
-                despatch_id: r.despatch_id,
-                sku_key: sku_key(&r.sku),
-                sku: r.sku.clone(),
-                qty: m(r.qty, &what)?,
-                amended_at: c.time(&r.amended_at, &what, w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "despatch_lines",
+            ids.despatch_lines,
+            &since_text,
+            &mut sinks.despatch_lines,
+            progress,
+            |r: DespatchLineRow, c| {
+                let what = || format!("despatch_lines row {}", r.despatch_line_id);
+                Ok(OwDespatchLine {
+                    despatch_line_id: r.despatch_line_id,
+                    despatch_id: r.despatch_id,
+                    sku_key: sku_key(&r.sku),
+                    sku: r.sku.clone(),
+                    qty: m(r.qty, &what)?,
+                    amended_at: c.time(&r.amended_at, what, w)?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
-        self.export_all("variants", ids.variants, "", &mut sinks.variants, progress, |r: VariantRow, c| {
-            let what = || format!("variants row {}", r.variant_id);
-            Ok(OwVariant {
-                variant_id: r.variant_id,
-                sku_key: sku_key(&r.sku),
-                sku: r.sku.clone(),
-                product_code: r.product_code.clone(),
-                description: r.description.clone(),
-                ean: r.ean.clone(),
-                discontinued: r.discontinued,
-                is_kit: r.is_kit,
-                sale_variant: r.sale_variant,
-                amended_at: c.time(&r.amended_at, &what, w)?,
-                amended_at_raw: r.amended_at,
-            })
-        })
+        self.export_all(
+            "variants",
+            ids.variants,
+            "",
+            &mut sinks.variants,
+            progress,
+            |r: VariantRow, c| {
+                let what = || format!("variants row {}", r.variant_id);
+                Ok(OwVariant {
+                    variant_id: r.variant_id,
+                    sku_key: sku_key(&r.sku),
+                    sku: r.sku.clone(),
+                    product_code: r.product_code.clone(),
+                    description: r.description.clone(),
+                    ean: r.ean.clone(),
+                    discontinued: r.discontinued,
+                    is_kit: r.is_kit,
+                    sale_variant: r.sale_variant,
+                    amended_at: c.time(&r.amended_at, what, w)?,
+                    amended_at_raw: r.amended_at,
+                })
+            },
+        )
         .await?;
         Ok(())
     }

@@ -12,7 +12,19 @@ use serde::Serialize;
 include!(concat!(env!("OUT_DIR"), "/queries.rs"));
 
 /// How urgent an exception is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Low,
@@ -43,7 +55,9 @@ impl FromStr for Severity {
             "low" => Ok(Severity::Low),
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
-            other => Err(format!("{other:?} is not a severity; expected high, medium or low")),
+            other => Err(format!(
+                "{other:?} is not a severity; expected high, medium or low"
+            )),
         }
     }
 }
@@ -80,7 +94,9 @@ impl Check {
         };
         let mut fields = std::collections::BTreeMap::new();
         for line in text.lines() {
-            let Some(rest) = line.strip_prefix("--") else { break };
+            let Some(rest) = line.strip_prefix("--") else {
+                break;
+            };
             if let Some((k, v)) = rest.trim().split_once(':') {
                 let k = k.trim();
                 if ["check", "entity", "severity", "owner", "title", "remedy"].contains(&k) {
@@ -98,12 +114,17 @@ impl Check {
         let name = get("check")?;
         let stem = file.strip_suffix(".sql").unwrap_or(file);
         if name != stem {
-            return Err(err(format!("the header names check {name:?} but the file is {stem:?}; they must agree")));
+            return Err(err(format!(
+                "the header names check {name:?} but the file is {stem:?}; they must agree"
+            )));
         }
         let severity: Severity = get("severity")?.parse().map_err(err)?;
         let owner = get("owner")?;
         if !crate::config::OWNERS.contains(&owner.as_str()) {
-            return Err(err(format!("owner {owner:?} is not one of {}", crate::config::OWNERS.join(", "))));
+            return Err(err(format!(
+                "owner {owner:?} is not one of {}",
+                crate::config::OWNERS.join(", ")
+            )));
         }
         Ok(Check {
             entity: get("entity")?,
@@ -129,7 +150,10 @@ pub fn checks() -> Result<Vec<Check>, HeaderError> {
 
 /// The shared view definitions, in file order.
 pub fn shared_views() -> impl Iterator<Item = (&'static str, &'static str)> {
-    QUERY_FILES.iter().copied().filter(|(f, _)| f.starts_with('_'))
+    QUERY_FILES
+        .iter()
+        .copied()
+        .filter(|(f, _)| f.starts_with('_'))
 }
 
 #[cfg(test)]
@@ -148,9 +172,16 @@ mod tests {
         let text = "-- check: a.b\n-- entity: order\n-- severity: urgent\n-- owner: finance\n-- title: t\n-- remedy: r\nselect 1";
         let e = Check::parse("a.b.sql", text).unwrap_err().to_string();
         assert!(e.contains("a.b.sql") && e.contains("urgent"), "{e}");
-        let e = Check::parse("a.c.sql", &text.replace("urgent", "high")).unwrap_err().to_string();
+        let e = Check::parse("a.c.sql", &text.replace("urgent", "high"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a.c"), "{e}");
-        let e = Check::parse("a.b.sql", &text.replace("-- remedy: r\n", "")).unwrap_err().to_string();
+        let e = Check::parse(
+            "a.b.sql",
+            &text.replace("urgent", "low").replace("-- remedy: r\n", ""),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("remedy"), "{e}");
     }
 }

@@ -62,7 +62,15 @@ impl Outcome {
     /// Exit status for schedulers: 3 when an exception at or above `fail_on` exists, else 0.
     pub fn exit_code(&self, fail_on: Option<Severity>) -> u8 {
         match fail_on {
-            Some(level) if self.summary.checks.iter().any(|c| c.severity >= level && c.count > 0) => 3,
+            Some(level)
+                if self
+                    .summary
+                    .checks
+                    .iter()
+                    .any(|c| c.severity >= level && c.count > 0) =>
+            {
+                3
+            }
             _ => 0,
         }
     }
@@ -107,13 +115,29 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
             .map_err(|e| Error::duckdb(&format!("queries/{}", check.file), e))?;
     }
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
-    write_via(&conn, dir, EXCEPTIONS_PARQUET, &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"))?;
-    write_via(&conn, dir, EXCEPTIONS_CSV, &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"))?;
+    write_via(
+        &conn,
+        dir,
+        EXCEPTIONS_PARQUET,
+        &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"),
+    )?;
+    write_via(
+        &conn,
+        dir,
+        EXCEPTIONS_CSV,
+        &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
+    )?;
     let summary = summary::build(&conn, &snapshot, cfg, &checks)?;
     let path = dir.join(SUMMARY_JSON);
     let tmp = dir.join(format!(".{SUMMARY_JSON}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&summary).expect("serialises"))
-        .map_err(|source| Error::Io { path: tmp.clone(), source })?;
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&summary).expect("serialises"),
+    )
+    .map_err(|source| Error::Io {
+        path: tmp.clone(),
+        source,
+    })?;
     std::fs::rename(&tmp, &path).map_err(|source| Error::Io { path, source })?;
     Ok(Outcome {
         snapshot: dir.to_path_buf(),
@@ -126,7 +150,8 @@ fn write_via(conn: &duckdb::Connection, dir: &Path, name: &str, copy: &str) -> R
     let tmp = dir.join(format!(".{name}.tmp"));
     let dest = dir.join(name);
     let sql = copy.replace("{}", &tmp.to_string_lossy().replace('\'', "''"));
-    conn.execute_batch(&sql).map_err(|e| Error::duckdb(&format!("writing {}", dest.display()), e))?;
+    conn.execute_batch(&sql)
+        .map_err(|e| Error::duckdb(&format!("writing {}", dest.display()), e))?;
     std::fs::rename(&tmp, &dest).map_err(|source| Error::Io { path: dest, source })?;
     Ok(())
 }
@@ -154,10 +179,14 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
     if !path.is_file() {
         return Err(Error::Io {
             path,
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not reconciled yet; run `tally reconcile` on this snapshot"),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not reconciled yet; run `tally reconcile` on this snapshot",
+            ),
         });
     }
-    let conn = duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let conn =
+        duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
     let sql = format!(
         "SELECT \"check\", entity, severity, owner, key, centra_value, orderwise_value, difference,
                 CAST(amount AS VARCHAR), currency, detail
@@ -183,5 +212,6 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
             })
         })
         .map_err(|e| Error::duckdb(&what, e))?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(|e| Error::duckdb(&what, e))
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::duckdb(&what, e))
 }

@@ -24,9 +24,12 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
         .enable_autoload_extension(false)
         .and_then(|c| c.threads(2))
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
-    let conn = Connection::open_in_memory_with_flags(config).map_err(|e| Error::duckdb("opening DuckDB", e))?;
-    conn.execute_batch("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;")
-        .map_err(|e| Error::duckdb("configuring DuckDB", e))?;
+    let conn = Connection::open_in_memory_with_flags(config)
+        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    conn.execute_batch(
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;",
+    )
+    .map_err(|e| Error::duckdb("configuring DuckDB", e))?;
     for dataset in DATASETS {
         let path = snapshot.file(dataset);
         let sql = format!(
@@ -34,7 +37,8 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
             view_name(dataset),
             sql_string(&path.to_string_lossy())
         );
-        conn.execute_batch(&sql).map_err(|e| Error::duckdb(&format!("reading {}", path.display()), e))?;
+        conn.execute_batch(&sql)
+            .map_err(|e| Error::duckdb(&format!("reading {}", path.display()), e))?;
     }
     let started = snapshot.manifest.started_at;
     let settle = started - chrono::Duration::minutes(cfg.rules.settle_minutes);
@@ -60,7 +64,8 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
     let fill = |what: &str, sql: &str, rows: Vec<Vec<String>>| -> Result<(), Error> {
         let mut stmt = conn.prepare(sql).map_err(|e| Error::duckdb(what, e))?;
         for r in rows {
-            stmt.execute(duckdb::params_from_iter(r.iter())).map_err(|e| Error::duckdb(what, e))?;
+            stmt.execute(duckdb::params_from_iter(r.iter()))
+                .map_err(|e| Error::duckdb(what, e))?;
         }
         Ok(())
     };
@@ -69,7 +74,14 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
         "INSERT INTO cfg_markets VALUES (?, CAST(? AS BIGINT), ?, ?)",
         raw.markets
             .iter()
-            .map(|m| vec![m.centra_market.clone(), m.orderwise_session.to_string(), m.orderwise_customer.clone(), m.centra_warehouse.clone()])
+            .map(|m| {
+                vec![
+                    m.centra_market.clone(),
+                    m.orderwise_session.to_string(),
+                    m.orderwise_customer.clone(),
+                    m.centra_warehouse.clone(),
+                ]
+            })
             .collect(),
     )?;
     fill(
@@ -77,7 +89,11 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
         "INSERT INTO cfg_warehouses VALUES (?, ?)",
         raw.warehouses
             .iter()
-            .flat_map(|w| w.orderwise_locations.iter().map(|l| vec![w.centra_warehouse.clone(), l.clone()]))
+            .flat_map(|w| {
+                w.orderwise_locations
+                    .iter()
+                    .map(|l| vec![w.centra_warehouse.clone(), l.clone()])
+            })
             .collect(),
     )?;
     fill(
@@ -85,16 +101,26 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
         "INSERT INTO cfg_carriers VALUES (?, ?, ?)",
         raw.carriers
             .iter()
-            .map(|c| vec![c.orderwise_delivery_method.clone(), c.centra_carrier.clone(), c.centra_service.clone()])
+            .map(|c| {
+                vec![
+                    c.orderwise_delivery_method.clone(),
+                    c.centra_carrier.clone(),
+                    c.centra_service.clone(),
+                ]
+            })
             .collect(),
     )?;
     fill(
         "loading [vat_codes]",
         "INSERT INTO cfg_vat_codes VALUES (CAST(? AS DECIMAL(18,4)), ?)",
-        raw.vat_codes.iter().map(|(r, c)| vec![r.clone(), c.clone()]).collect(),
+        raw.vat_codes
+            .iter()
+            .map(|(r, c)| vec![r.clone(), c.clone()])
+            .collect(),
     )?;
     for (file, sql) in super::catalogue::shared_views() {
-        conn.execute_batch(sql).map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
+        conn.execute_batch(sql)
+            .map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
     }
     Ok(conn)
 }

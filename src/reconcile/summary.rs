@@ -67,7 +67,12 @@ fn count(conn: &Connection, sql: &str) -> Result<u64, Error> {
 }
 
 /// Builds the summary from the `exceptions` table of an open session.
-pub fn build(conn: &Connection, snapshot: &Snapshot, cfg: &Config, checks: &[Check]) -> Result<Summary, Error> {
+pub fn build(
+    conn: &Connection,
+    snapshot: &Snapshot,
+    cfg: &Config,
+    checks: &[Check],
+) -> Result<Summary, Error> {
     let what = "summarising exceptions";
     let mut stmt = conn
         .prepare(
@@ -75,8 +80,11 @@ pub fn build(conn: &Connection, snapshot: &Snapshot, cfg: &Config, checks: &[Che
              FROM exceptions GROUP BY ALL ORDER BY ALL",
         )
         .map_err(|e| Error::duckdb(what, e))?;
-    let rows: Vec<(String, String, Option<String>, i64, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+    type Row = (String, String, Option<String>, i64, Option<String>);
+    let rows: Vec<Row> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .map_err(|e| Error::duckdb(what, e))?
         .collect::<Result<_, _>>()
         .map_err(|e| Error::duckdb(what, e))?;
@@ -86,20 +94,32 @@ pub fn build(conn: &Connection, snapshot: &Snapshot, cfg: &Config, checks: &[Che
             check: c.name.clone(),
             entity: c.entity.clone(),
             severity: c.severity,
-            owner: cfg.owners.get(&c.name).cloned().unwrap_or_else(|| c.owner.clone()),
+            owner: cfg
+                .owners
+                .get(&c.name)
+                .cloned()
+                .unwrap_or_else(|| c.owner.clone()),
             title: c.title.clone(),
             remedy: c.remedy.clone(),
             count: 0,
             amount: BTreeMap::new(),
         })
         .collect();
-    let mut by_severity = BTreeMap::new();
+    // Every severity and owner is listed, with 0 where nothing was found.
+    let mut by_severity: BTreeMap<String, u64> = ["high", "medium", "low"]
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
     let mut by_owner = BTreeMap::new();
     let mut money = BTreeMap::new();
     for (check, owner, currency, n, amount) in rows {
-        let Some(line) = lines.iter_mut().find(|l| l.check == check) else { continue };
+        let Some(line) = lines.iter_mut().find(|l| l.check == check) else {
+            continue;
+        };
         line.count += n as u64;
-        *by_severity.entry(line.severity.as_str().to_string()).or_insert(0) += n as u64;
+        *by_severity
+            .entry(line.severity.as_str().to_string())
+            .or_insert(0) += n as u64;
         *by_owner.entry(owner).or_insert(0) += n as u64;
         if let (Some(cur), Some(a)) = (currency, amount.and_then(|a| a.parse::<Decimal>().ok())) {
             *line.amount.entry(cur.clone()).or_insert(Decimal::ZERO) += a;

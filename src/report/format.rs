@@ -22,7 +22,7 @@ fn currency(code: &str) -> (&'static str, bool, u32) {
 fn group_thousands(digits: &str) -> String {
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -41,7 +41,11 @@ pub fn money(amount: Decimal, code: &str) -> String {
         body.push('.');
         body.push_str(frac);
     }
-    let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     match (symbol, before) {
         ("", _) => format!("{sign}{body} {code}"),
         (s, true) => format!("{sign}{s}{body}"),

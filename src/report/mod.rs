@@ -54,7 +54,10 @@ pub enum Error {
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("_style.html", include_str!("../../reports/_style.html")),
-    ("exceptions.html", include_str!("../../reports/exceptions.html")),
+    (
+        "exceptions.html",
+        include_str!("../../reports/exceptions.html"),
+    ),
 ];
 
 fn environment() -> Environment<'static> {
@@ -68,7 +71,8 @@ fn environment() -> Environment<'static> {
     });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     for (name, text) in TEMPLATES {
-        env.add_template(name, text).expect("the embedded templates parse");
+        env.add_template(name, text)
+            .expect("the embedded templates parse");
     }
     env.add_filter("money", format::money_filter);
     env.add_filter("datetime", format::datetime_filter);
@@ -103,7 +107,11 @@ pub fn render(dir: &Path, kind: Kind) -> Result<String, Error> {
 }
 
 /// Renders from data already read.
-pub fn render_with(kind: Kind, summary: &Summary, exceptions: &[Exception]) -> Result<String, Error> {
+pub fn render_with(
+    kind: Kind,
+    summary: &Summary,
+    exceptions: &[Exception],
+) -> Result<String, Error> {
     let mut owners: Vec<&str> = exceptions.iter().map(|e| e.owner.as_str()).collect();
     owners.sort();
     owners.dedup();
@@ -115,8 +123,14 @@ pub fn render_with(kind: Kind, summary: &Summary, exceptions: &[Exception]) -> R
     let groups: Vec<Group> = owners
         .into_iter()
         .map(|owner| {
-            let mut rows: Vec<&Exception> = exceptions.iter().filter(|e| e.owner == owner).collect();
-            rows.sort_by(|a, b| rank(&a.severity).cmp(&rank(&b.severity)).then(a.check.cmp(&b.check)).then(a.key.cmp(&b.key)));
+            let mut rows: Vec<&Exception> =
+                exceptions.iter().filter(|e| e.owner == owner).collect();
+            rows.sort_by(|a, b| {
+                rank(&a.severity)
+                    .cmp(&rank(&b.severity))
+                    .then(a.check.cmp(&b.check))
+                    .then(a.key.cmp(&b.key))
+            });
             Group { owner, rows }
         })
         .collect();
@@ -137,7 +151,9 @@ pub fn render_with(kind: Kind, summary: &Summary, exceptions: &[Exception]) -> R
 /// Renders and writes a report; returns where it went.
 pub fn write(dir: &Path, kind: Kind, out: Option<&Path>) -> Result<PathBuf, Error> {
     let html = render(dir, kind)?;
-    let path = out.map(Path::to_path_buf).unwrap_or_else(|| dir.join(kind.file_name()));
+    let path = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join(kind.file_name()));
     std::fs::write(&path, html).map_err(|source| Error::Io {
         path: path.clone(),
         source,

@@ -2,6 +2,9 @@
 //! `contracts/centra.graphql` type for type, argument for argument, over the sandbox's [`World`].
 //! Transport rules (tokens, throttling, faults) live in [`super::server`]; this file is the schema.
 
+// async-graphql's interface attributes repeat `ty = ...` per field by design.
+#![allow(clippy::duplicated_attributes)]
+
 use std::sync::Arc;
 
 use async_graphql::{
@@ -39,12 +42,18 @@ impl ScalarType for DateTimeTz {
         match &value {
             Value::String(s) => crate::connectors::json::datetime_tz(s)
                 .map(|at| DateTimeTz { at, compact: false })
-                .ok_or_else(|| async_graphql::InputValueError::custom(format!("not a DateTimeTz: {s}"))),
+                .ok_or_else(|| {
+                    async_graphql::InputValueError::custom(format!("not a DateTimeTz: {s}"))
+                }),
             _ => Err(async_graphql::InputValueError::expected_type(value)),
         }
     }
     fn to_value(&self) -> Value {
-        let fmt = if self.compact { "%Y-%m-%dT%H:%M:%S%z" } else { "%Y-%m-%dT%H:%M:%S%:z" };
+        let fmt = if self.compact {
+            "%Y-%m-%dT%H:%M:%S%z"
+        } else {
+            "%Y-%m-%dT%H:%M:%S%:z"
+        };
         Value::String(self.at.format(fmt).to_string())
     }
 }
@@ -264,7 +273,11 @@ impl OrderConnection {
     field(
         name = "grand_total",
         ty = "MonetaryValue",
-        arg(name = "including_tax", ty = "Option<bool>", default_with = "Some(true)")
+        arg(
+            name = "including_tax",
+            ty = "Option<bool>",
+            default_with = "Some(true)"
+        )
     ),
     field(name = "totals", ty = "OrderTotals"),
     field(name = "shipping_price_group", ty = "Option<ShippingPriceGroup>"),
@@ -272,7 +285,11 @@ impl OrderConnection {
     field(
         name = "lines",
         ty = "Vec<OrderLine>",
-        arg(name = "include_fully_cancelled", ty = "Option<bool>", default_with = "Some(false)")
+        arg(
+            name = "include_fully_cancelled",
+            ty = "Option<bool>",
+            default_with = "Some(false)"
+        )
     ),
     field(name = "shipments", ty = "Vec<Shipment>")
 )]
@@ -376,9 +393,16 @@ impl DirectToConsumerOrder {
     async fn market(&self) -> Market {
         self.market.clone()
     }
-    async fn grand_total(&self, #[graphql(default_with = "Some(true)")] including_tax: Option<bool>) -> MonetaryValue {
+    async fn grand_total(
+        &self,
+        #[graphql(default_with = "Some(true)")] including_tax: Option<bool>,
+    ) -> MonetaryValue {
         let t = &self.order.totals;
-        self.money(if including_tax.unwrap_or(true) { t.gross } else { t.net })
+        self.money(if including_tax.unwrap_or(true) {
+            t.gross
+        } else {
+            t.net
+        })
     }
     async fn totals(&self) -> OrderTotals {
         let t = &self.order.totals;
@@ -410,7 +434,10 @@ impl DirectToConsumerOrder {
             }),
         })
     }
-    async fn lines(&self, #[graphql(default_with = "Some(false)")] include_fully_cancelled: Option<bool>) -> Vec<OrderLine> {
+    async fn lines(
+        &self,
+        #[graphql(default_with = "Some(false)")] include_fully_cancelled: Option<bool>,
+    ) -> Vec<OrderLine> {
         let all = include_fully_cancelled.unwrap_or(false);
         self.lines
             .iter()
@@ -483,8 +510,16 @@ pub struct Address {
     field(name = "product_number", ty = "String"),
     field(name = "product_name", ty = "String"),
     field(name = "size", ty = "String"),
-    field(name = "unit_price", ty = "MonetaryValue", arg(name = "including_tax", ty = "bool", default = true)),
-    field(name = "line_value", ty = "MonetaryValue", arg(name = "including_tax", ty = "bool", default = true)),
+    field(
+        name = "unit_price",
+        ty = "MonetaryValue",
+        arg(name = "including_tax", ty = "bool", default = true)
+    ),
+    field(
+        name = "line_value",
+        ty = "MonetaryValue",
+        arg(name = "including_tax", ty = "bool", default = true)
+    ),
     field(name = "product_size", ty = "Option<ProductSize>")
 )]
 #[derive(Clone)]
@@ -563,7 +598,11 @@ impl ProductOrderLine {
         }
     }
     async fn line_value(&self, #[graphql(default = true)] including_tax: bool) -> MonetaryValue {
-        self.money(if including_tax { self.line.gross } else { self.line.net })
+        self.money(if including_tax {
+            self.line.gross
+        } else {
+            self.line.net
+        })
     }
     async fn product_size(&self) -> Option<ProductSize> {
         Some(self.size.clone())
@@ -640,10 +679,13 @@ impl DirectToConsumerShipment {
         self.shipment.tracking.clone()
     }
     async fn carrier_information(&self) -> Option<CarrierInformation> {
-        self.shipment.carrier.as_ref().map(|(c, s)| CarrierInformation {
-            carrier_name: Some(c.clone()),
-            service_name: Some(s.clone()),
-        })
+        self.shipment
+            .carrier
+            .as_ref()
+            .map(|(c, s)| CarrierInformation {
+                carrier_name: Some(c.clone()),
+                service_name: Some(s.clone()),
+            })
     }
     async fn lines(&self) -> &[ShipmentLine] {
         &self.lines
@@ -676,7 +718,11 @@ impl Product {
     }
     async fn updated_at(&self) -> DateTimeTz {
         DateTimeTz {
-            at: self.product.updated_at.with_timezone(&self.tz).fixed_offset(),
+            at: self
+                .product
+                .updated_at
+                .with_timezone(&self.tz)
+                .fixed_offset(),
             compact: false,
         }
     }
@@ -810,7 +856,11 @@ fn cursor(position: usize) -> String {
 
 fn decode_cursor(c: &str) -> Option<usize> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(c).ok()?;
-    String::from_utf8(bytes).ok()?.strip_prefix("order:")?.parse().ok()
+    String::from_utf8(bytes)
+        .ok()?
+        .strip_prefix("order:")?
+        .parse()
+        .ok()
 }
 
 fn in_range(t: DateTime<Utc>, r: &Option<DateRange>) -> bool {
@@ -830,7 +880,10 @@ impl OrderFilter {
                 .market_id
                 .as_ref()
                 .is_none_or(|m| m.contains(&(w.markets[o.market].id as i32)))
-            && self.number.as_ref().is_none_or(|n| n.contains(&(o.number as i32)))
+            && self
+                .number
+                .as_ref()
+                .is_none_or(|n| n.contains(&(o.number as i32)))
     }
 }
 
@@ -849,8 +902,16 @@ impl Query {
         #[graphql(default_with = "Some(1)")] page: Option<i32>,
     ) -> Result<Vec<Store>> {
         let (start, end) = page_range(limit, page)?;
-        let w = ctx.data_unchecked::<Arc<Shared>>().world.read().expect("world lock");
-        Ok((0..w.stores.len()).skip(start).take(end - start).map(|i| store(&w, i)).collect())
+        let w = ctx
+            .data_unchecked::<Arc<Shared>>()
+            .world
+            .read()
+            .expect("world lock");
+        Ok((0..w.stores.len())
+            .skip(start)
+            .take(end - start)
+            .map(|i| store(&w, i))
+            .collect())
     }
 
     async fn markets(
@@ -860,8 +921,16 @@ impl Query {
         #[graphql(default_with = "Some(1)")] page: Option<i32>,
     ) -> Result<Vec<Market>> {
         let (start, end) = page_range(limit, page)?;
-        let w = ctx.data_unchecked::<Arc<Shared>>().world.read().expect("world lock");
-        Ok((0..w.markets.len()).skip(start).take(end - start).map(|i| market(&w, i)).collect())
+        let w = ctx
+            .data_unchecked::<Arc<Shared>>()
+            .world
+            .read()
+            .expect("world lock");
+        Ok((0..w.markets.len())
+            .skip(start)
+            .take(end - start)
+            .map(|i| market(&w, i))
+            .collect())
     }
 
     async fn warehouses(
@@ -871,7 +940,11 @@ impl Query {
         #[graphql(default_with = "Some(1)")] page: Option<i32>,
     ) -> Result<Vec<Warehouse>> {
         let (start, end) = page_range(limit, page)?;
-        let w = ctx.data_unchecked::<Arc<Shared>>().world.read().expect("world lock");
+        let w = ctx
+            .data_unchecked::<Arc<Shared>>()
+            .world
+            .read()
+            .expect("world lock");
         Ok(w.warehouses
             .iter()
             .skip(start)
@@ -901,7 +974,11 @@ impl Query {
         };
         let shared = ctx.data_unchecked::<Arc<Shared>>();
         let w = shared.world.read().expect("world lock");
-        let sort = sort.unwrap_or_default().first().copied().unwrap_or(OrderSort::IdAsc);
+        let sort = sort
+            .unwrap_or_default()
+            .first()
+            .copied()
+            .unwrap_or(OrderSort::IdAsc);
         let n = w.orders.len();
         // Position -> order index under the sort; only updatedAt needs a sorted copy.
         let by_updated: Vec<usize> = if sort == OrderSort::UpdatedAtAsc {
@@ -925,7 +1002,11 @@ impl Query {
             if matches(i) {
                 edges.push(OrderEdge {
                     cursor: cursor(position),
-                    node: Order::DirectToConsumerOrder(DirectToConsumerOrder::new(&w, &w.orders[i], shared)),
+                    node: Order::DirectToConsumerOrder(DirectToConsumerOrder::new(
+                        &w,
+                        &w.orders[i],
+                        shared,
+                    )),
                 });
                 last = Some(position);
             }
@@ -985,7 +1066,12 @@ impl Query {
                 sizes: p
                     .variants
                     .iter()
-                    .map(|v| v.sizes.iter().map(|&s| ProductSize::new(&w, s, shared)).collect())
+                    .map(|v| {
+                        v.sizes
+                            .iter()
+                            .map(|&s| ProductSize::new(&w, s, shared))
+                            .collect()
+                    })
                     .collect(),
                 tz: w.timezone,
             })
@@ -1008,7 +1094,9 @@ impl Query {
             .filter(|(_, s)| {
                 filter.as_ref().is_none_or(|f| {
                     f.sku.as_ref().is_none_or(|k| k.contains(&s.sku))
-                        && f.ean.as_ref().is_none_or(|e| s.ean.as_ref().is_some_and(|x| e.contains(x)))
+                        && f.ean
+                            .as_ref()
+                            .is_none_or(|e| s.ean.as_ref().is_some_and(|x| e.contains(x)))
                 })
             })
             .skip(start)
@@ -1122,16 +1210,25 @@ fn find_size(w: &World, input: &ProductSizeInput) -> Option<usize> {
     w.sizes.iter().position(|s| {
         input.id.is_some_and(|id| id as i64 == s.id)
             || input.sku.as_ref().is_some_and(|k| *k == s.sku)
-            || input.ean.as_ref().is_some_and(|e| s.ean.as_ref() == Some(e))
+            || input
+                .ean
+                .as_ref()
+                .is_some_and(|e| s.ean.as_ref() == Some(e))
     })
 }
 
 fn find_warehouse(w: &World, input: &WarehouseInput) -> Option<usize> {
-    w.warehouses.iter().position(|wh| input.id == Some(wh.id as i32))
+    w.warehouses
+        .iter()
+        .position(|wh| input.id == Some(wh.id as i32))
 }
 
 fn stock_row(w: &mut World, size: usize, warehouse: usize) -> &mut world::CentraStock {
-    if let Some(i) = w.centra_stock.iter().position(|s| s.size == size && s.warehouse == warehouse) {
+    if let Some(i) = w
+        .centra_stock
+        .iter()
+        .position(|s| s.size == size && s.warehouse == warehouse)
+    {
         &mut w.centra_stock[i]
     } else {
         w.centra_stock.push(world::CentraStock {
@@ -1144,7 +1241,12 @@ fn stock_row(w: &mut World, size: usize, warehouse: usize) -> &mut world::Centra
     }
 }
 
-fn shipment_view(w: &World, o: &world::Order, s: &world::Shipment, shared: &Arc<Shared>) -> Shipment {
+fn shipment_view(
+    w: &World,
+    o: &world::Order,
+    s: &world::Shipment,
+    shared: &Arc<Shared>,
+) -> Shipment {
     let view = DirectToConsumerOrder::new(w, o, shared);
     Shipment::DirectToConsumerShipment(DirectToConsumerShipment {
         shipment: s.clone(),
@@ -1180,8 +1282,14 @@ impl Mutation {
         let mut errors = Vec::new();
         for (i, ps) in input.product_sizes.iter().enumerate() {
             match find_size(&w, &ps.product_size) {
-                _ if ps.quantity < 0 => errors.push(user_error("quantity must be zero or more", &["input", "productSizes", &i.to_string(), "quantity"])),
-                None => errors.push(user_error("unknown product size", &["input", "productSizes", &i.to_string(), "productSize"])),
+                _ if ps.quantity < 0 => errors.push(user_error(
+                    "quantity must be zero or more",
+                    &["input", "productSizes", &i.to_string(), "quantity"],
+                )),
+                None => errors.push(user_error(
+                    "unknown product size",
+                    &["input", "productSizes", &i.to_string(), "productSize"],
+                )),
                 Some(s) => changes.push((s, ps.quantity as i64)),
             }
         }
@@ -1210,7 +1318,10 @@ impl Mutation {
             (None, Some(out)) => (find_warehouse(&w, out), -1),
             _ => {
                 return StockChangePayload {
-                    user_errors: vec![user_error("give exactly one of intoWarehouse and outFromWarehouse", &["input"])],
+                    user_errors: vec![user_error(
+                        "give exactly one of intoWarehouse and outFromWarehouse",
+                        &["input"],
+                    )],
                     ..Default::default()
                 };
             }
@@ -1226,8 +1337,14 @@ impl Mutation {
         for (i, ps) in input.product_sizes.iter().enumerate() {
             let at = i.to_string();
             match find_size(&w, &ps.product_size) {
-                _ if ps.quantity <= 0 => errors.push(user_error("quantity must be positive", &["input", "productSizes", &at, "quantity"])),
-                None => errors.push(user_error("unknown product size", &["input", "productSizes", &at, "productSize"])),
+                _ if ps.quantity <= 0 => errors.push(user_error(
+                    "quantity must be positive",
+                    &["input", "productSizes", &at, "quantity"],
+                )),
+                None => errors.push(user_error(
+                    "unknown product size",
+                    &["input", "productSizes", &at, "productSize"],
+                )),
                 Some(s) => {
                     let free = w
                         .centra_stock
@@ -1236,7 +1353,10 @@ impl Mutation {
                         .map_or(0, |r| r.free);
                     if free + sign * (ps.quantity as i64) < 0 {
                         errors.push(user_error(
-                            format!("only {free} free to allocate; cannot remove {}", ps.quantity),
+                            format!(
+                                "only {free} free to allocate; cannot remove {}",
+                                ps.quantity
+                            ),
                             &["input", "productSizes", &at, "quantity"],
                         ));
                     } else {
@@ -1258,7 +1378,11 @@ impl Mutation {
     }
 
     /// Creates an unshipped shipment for quantities not yet in another shipment.
-    async fn create_shipment(&self, ctx: &Context<'_>, input: ShipmentCreateInput) -> ShipmentCreatePayload {
+    async fn create_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentCreateInput,
+    ) -> ShipmentCreatePayload {
         let shared = ctx.data_unchecked::<Arc<Shared>>();
         let mut w = shared.world.write().expect("world lock");
         let found = w.orders.iter().position(|o| {
@@ -1275,8 +1399,22 @@ impl Mutation {
         if input.lines.is_empty() {
             return fail("a shipment needs at least one line", &["input", "lines"]);
         }
-        let next_line_id = w.orders.iter().flat_map(|o| &o.shipments).flat_map(|s| &s.lines).map(|l| l.0).max().unwrap_or(0);
-        let next_shipment_id = w.orders.iter().flat_map(|o| &o.shipments).map(|s| s.id).max().unwrap_or(0) + 1;
+        let next_line_id = w
+            .orders
+            .iter()
+            .flat_map(|o| &o.shipments)
+            .flat_map(|s| &s.lines)
+            .map(|l| l.0)
+            .max()
+            .unwrap_or(0);
+        let next_shipment_id = w
+            .orders
+            .iter()
+            .flat_map(|o| &o.shipments)
+            .map(|s| s.id)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let now = Utc::now();
         let o = &mut w.orders[oi];
         if matches!(o.status, Status::Cancelled | Status::Pending) {
@@ -1287,9 +1425,18 @@ impl Mutation {
             let Some(li) = o.lines.iter().position(|x| x.id == l.order_line.id as i64) else {
                 return fail("unknown order line", &["input", "lines", &i.to_string()]);
             };
-            let in_shipments: i64 = o.shipments.iter().flat_map(|s| &s.lines).filter(|x| x.1 == li).map(|x| x.2).sum();
+            let in_shipments: i64 = o
+                .shipments
+                .iter()
+                .flat_map(|s| &s.lines)
+                .filter(|x| x.1 == li)
+                .map(|x| x.2)
+                .sum();
             if l.quantity <= 0 || in_shipments + l.quantity as i64 > o.lines[li].quantity {
-                return fail("quantity exceeds what is left to ship", &["input", "lines", &i.to_string(), "quantity"]);
+                return fail(
+                    "quantity exceeds what is left to ship",
+                    &["input", "lines", &i.to_string(), "quantity"],
+                );
             }
             lines.push((next_line_id + 1 + i as i64, li, l.quantity as i64));
         }
@@ -1313,11 +1460,19 @@ impl Mutation {
     }
 
     /// Marks a shipment shipped with its tracking and carrier; the order's status follows.
-    async fn complete_shipment(&self, ctx: &Context<'_>, id: i32, input: ShipmentCompleteInput) -> ShipmentCompletePayload {
+    async fn complete_shipment(
+        &self,
+        ctx: &Context<'_>,
+        id: i32,
+        input: ShipmentCompleteInput,
+    ) -> ShipmentCompletePayload {
         let shared = ctx.data_unchecked::<Arc<Shared>>();
         let mut w = shared.world.write().expect("world lock");
         let found = w.orders.iter().enumerate().find_map(|(oi, o)| {
-            o.shipments.iter().position(|s| s.id == id as i64).map(|si| (oi, si))
+            o.shipments
+                .iter()
+                .position(|s| s.id == id as i64)
+                .map(|si| (oi, si))
         });
         let Some((oi, si)) = found else {
             return ShipmentCompletePayload {
@@ -1340,14 +1495,32 @@ impl Mutation {
             s.updated_at = now;
             if let Some(info) = &input.shipment_info {
                 s.tracking = info.tracking_number.clone();
-                s.carrier = Some((info.carrier.clone().unwrap_or_default(), info.service.clone().unwrap_or_default()));
+                s.carrier = Some((
+                    info.carrier.clone().unwrap_or_default(),
+                    info.service.clone().unwrap_or_default(),
+                ));
             }
-            let shipped = s.lines.iter().map(|&(_, li, q)| (o.lines[li].size, q)).collect();
+            let shipped = s
+                .lines
+                .iter()
+                .map(|&(_, li, q)| (o.lines[li].size, q))
+                .collect();
             let all_shipped = o.lines.iter().enumerate().all(|(li, l)| {
-                let q: i64 = o.shipments.iter().filter(|s| s.shipped_at.is_some()).flat_map(|s| &s.lines).filter(|x| x.1 == li).map(|x| x.2).sum();
+                let q: i64 = o
+                    .shipments
+                    .iter()
+                    .filter(|s| s.shipped_at.is_some())
+                    .flat_map(|s| &s.lines)
+                    .filter(|x| x.1 == li)
+                    .map(|x| x.2)
+                    .sum();
                 q >= l.quantity
             });
-            o.status = if all_shipped { Status::Shipped } else { Status::Processing };
+            o.status = if all_shipped {
+                Status::Shipped
+            } else {
+                Status::Processing
+            };
             o.updated_at = now;
             shipped
         };

@@ -224,10 +224,16 @@ fn config_template() -> RawConfig {
                 centra_service: (*service).into(),
             })
             .collect(),
-        vat_codes: [("20", "T1"), ("0", "T0"), ("21", "T5"), ("23", "T6"), ("25", "T7")]
-            .iter()
-            .map(|(r, c)| ((*r).to_string(), (*c).to_string()))
-            .collect(),
+        vat_codes: [
+            ("20", "T1"),
+            ("0", "T0"),
+            ("21", "T5"),
+            ("23", "T6"),
+            ("25", "T7"),
+        ]
+        .iter()
+        .map(|(r, c)| ((*r).to_string(), (*c).to_string()))
+        .collect(),
         rules: RawRules::default(),
         owners: BTreeMap::new(),
     }
@@ -349,7 +355,10 @@ fn orders(w: &mut World, rng: &mut ChaCha8Rng, n: usize) {
     let mut ids = Ids::default();
     for i in 0..n {
         let created = if i < n_regular {
-            start + Duration::seconds(span * i as i64 / n_regular.max(1) as i64 + rng.random_range(0..30))
+            start
+                + Duration::seconds(
+                    span * i as i64 / n_regular.max(1) as i64 + rng.random_range(0..30),
+                )
         } else {
             w.now - Duration::minutes(15) + Duration::seconds(60 * (i - n_regular) as i64 % 800)
         };
@@ -394,7 +403,11 @@ fn one_order(
     } else {
         let r: u32 = rng.random_range(0..100);
         if age < Duration::hours(6) {
-            if r < 4 { Status::Pending } else { Status::Confirmed }
+            if r < 4 {
+                Status::Pending
+            } else {
+                Status::Confirmed
+            }
         } else if age < Duration::days(7) {
             match r {
                 0..=2 => Status::Pending,
@@ -424,9 +437,19 @@ fn one_order(
         let product = &w.products[w.sizes[size].product];
         let unit = price(product.price_gbp, mk.currency);
         let single_processing = status == Status::Processing && n_lines == 1;
-        let quantity = if rng.random_bool(0.8) && !single_processing { 1 } else { rng.random_range(2..=3) };
-        let discount_percent = if rng.random_bool(0.05) { dec(10, 0) } else { Decimal::ZERO };
-        let gross = round2(unit * Decimal::from(quantity) * (Decimal::ONE - discount_percent / dec(100, 0)));
+        let quantity = if rng.random_bool(0.8) && !single_processing {
+            1
+        } else {
+            rng.random_range(2..=3)
+        };
+        let discount_percent = if rng.random_bool(0.05) {
+            dec(10, 0)
+        } else {
+            Decimal::ZERO
+        };
+        let gross = round2(
+            unit * Decimal::from(quantity) * (Decimal::ONE - discount_percent / dec(100, 0)),
+        );
         let net = round2(gross * dec(100, 0) / (dec(100, 0) + mk.vat_percent));
         ids.line += 1;
         lines.push(Line {
@@ -444,8 +467,16 @@ fn one_order(
     let line_values: Decimal = lines.iter().map(|l| l.gross).sum();
     let (fee, free_above) = shipping_fee(mk.currency);
     let express = rng.random_bool(0.2);
-    let shipping = if line_values >= free_above && !express { Decimal::ZERO } else { fee };
-    let discounts = if rng.random_bool(0.08) { -round2(line_values * dec(10, 2)) } else { Decimal::ZERO };
+    let shipping = if line_values >= free_above && !express {
+        Decimal::ZERO
+    } else {
+        fee
+    };
+    let discounts = if rng.random_bool(0.08) {
+        -round2(line_values * dec(10, 2))
+    } else {
+        Decimal::ZERO
+    };
     let gross = line_values + shipping + discounts;
     let tax_included = round2(gross * mk.vat_percent / (dec(100, 0) + mk.vat_percent));
     let totals = Totals {
@@ -463,7 +494,9 @@ fn one_order(
     let mut shipments = Vec::new();
     let ship_time = |rng: &mut ChaCha8Rng| {
         let latest = (w.now - Duration::minutes(30)).min(created + Duration::hours(48));
-        let window = (latest - created - Duration::hours(1)).num_seconds().max(60);
+        let window = (latest - created - Duration::hours(1))
+            .num_seconds()
+            .max(60);
         created + Duration::hours(1) + Duration::seconds(rng.random_range(0..window))
     };
     let mut ship = |rng: &mut ChaCha8Rng, ids: &mut Ids, parts: Vec<(usize, i64)>| {
@@ -483,7 +516,11 @@ fn one_order(
             created_at: at - Duration::minutes(20),
             updated_at: at,
             shipped_at: Some(at),
-            tracking: Some(format!("{}{:010}", carrier.1.replace(' ', "").to_uppercase(), rng.random_range(0..9_999_999_999i64))),
+            tracking: Some(format!(
+                "{}{:010}",
+                carrier.1.replace(' ', "").to_uppercase(),
+                rng.random_range(0..9_999_999_999i64)
+            )),
             carrier: Some((carrier.2.to_string(), carrier.3.to_string())),
             lines,
         });
@@ -492,9 +529,17 @@ fn one_order(
         Status::Shipped if lines.len() > 1 && rng.random_bool(0.15) => {
             let cut = lines.len() / 2;
             ship(rng, ids, (0..cut).map(|i| (i, lines[i].quantity)).collect());
-            ship(rng, ids, (cut..lines.len()).map(|i| (i, lines[i].quantity)).collect());
+            ship(
+                rng,
+                ids,
+                (cut..lines.len()).map(|i| (i, lines[i].quantity)).collect(),
+            );
         }
-        Status::Shipped => ship(rng, ids, (0..lines.len()).map(|i| (i, lines[i].quantity)).collect()),
+        Status::Shipped => ship(
+            rng,
+            ids,
+            (0..lines.len()).map(|i| (i, lines[i].quantity)).collect(),
+        ),
         Status::Processing if lines.len() > 1 => ship(rng, ids, vec![(0, lines[0].quantity)]),
         // A single line of two or more units: one unit ships, the rest waits.
         Status::Processing => ship(rng, ids, vec![(0, 1)]),
@@ -516,13 +561,20 @@ fn one_order(
         on_hold: status == Status::Confirmed && rng.random_bool(0.02),
         market,
         totals,
-        shipping_option: Some(if express { (2, "Express") } else { (1, "Standard") }),
+        shipping_option: Some(if express {
+            (2, "Express")
+        } else {
+            (1, "Standard")
+        }),
         lines,
         shipments,
     }
 }
 
-fn carrier_for(mk: &Market, express: bool) -> (&'static str, &'static str, &'static str, &'static str) {
+fn carrier_for(
+    mk: &Market,
+    express: bool,
+) -> (&'static str, &'static str, &'static str, &'static str) {
     let i = match (mk.currency, express) {
         ("GBP", true) => 0,
         ("GBP", false) => 1,
@@ -549,8 +601,10 @@ impl Truth {
         let settle = w.now - Duration::minutes(60);
         for o in &w.orders {
             let mk = &w.markets[o.market];
-            let expected = matches!(o.status, Status::Confirmed | Status::Processing | Status::Shipped)
-                && o.created_at < settle;
+            let expected = matches!(
+                o.status,
+                Status::Confirmed | Status::Processing | Status::Shipped
+            ) && o.created_at < settle;
             if mk.mapping.is_none() && expected {
                 self.add("order.unmapped_market", o.number);
                 self.add("order.missing_in_orderwise", o.number);
@@ -648,7 +702,12 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
                             truth.add("order.currency_mismatch", key);
                         }
                         Fate::Total => {
-                            let delta = dec(rng.random_range(100..5000), 2) * if rng.random_bool(0.5) { Decimal::ONE } else { -Decimal::ONE };
+                            let delta = dec(rng.random_range(100..5000), 2)
+                                * if rng.random_bool(0.5) {
+                                    Decimal::ONE
+                                } else {
+                                    -Decimal::ONE
+                                };
                             h.total_gross += delta;
                             h.total_net += delta;
                             truth.add("order.total_mismatch", key);
@@ -660,13 +719,23 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
                             truth.add("order.tax_mismatch", key);
                         }
                         Fate::Discount => {
-                            h.discount_gross = if h.discount_gross.is_zero() { dec(500, 2) } else { Decimal::ZERO };
+                            h.discount_gross = if h.discount_gross.is_zero() {
+                                dec(500, 2)
+                            } else {
+                                Decimal::ZERO
+                            };
                             truth.add("order.discount_mismatch", key);
                         }
                         Fate::Shipping => {
                             let (fee, _) = shipping_fee(mk.currency);
-                            h.delivery_gross = if h.delivery_gross.is_zero() { fee } else { Decimal::ZERO };
-                            h.delivery_vat = round4(h.delivery_gross * mk.vat_percent / (dec(100, 0) + mk.vat_percent));
+                            h.delivery_gross = if h.delivery_gross.is_zero() {
+                                fee
+                            } else {
+                                Decimal::ZERO
+                            };
+                            h.delivery_vat = round4(
+                                h.delivery_gross * mk.vat_percent / (dec(100, 0) + mk.vat_percent),
+                            );
                             h.delivery_net = h.delivery_gross - h.delivery_vat;
                             truth.add("order.shipping_mismatch", key);
                         }
@@ -691,7 +760,6 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
                         &mut ow,
                         (&mut line_id, &mut despatch_id, &mut despatch_line_id),
                     );
-                    let mut h = h;
                     if let Some(last) = despatched {
                         h.amended_at = h.amended_at.max(last);
                     }
@@ -703,11 +771,18 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
         if i % phone_every == phone_every / 2 && !w.orders.is_empty() {
             order_id += 1;
             let mut h = ow_header(w, o, order_id, PHONE_SESSION);
-            h.external_ref = if i % 2 == 0 { Some(format!("PO-{}", 4000 + i)) } else { None };
+            h.external_ref = if i % 2 == 0 {
+                Some(format!("PO-{}", 4000 + i))
+            } else {
+                None
+            };
             h.status = "Despatched";
             ow.orders.push(h);
         }
-        if i % unexpected_every == unexpected_every / 3 && o.created_at < settle && o.status != Status::Pending {
+        if i % unexpected_every == unexpected_every / 3
+            && o.created_at < settle
+            && o.status != Status::Pending
+        {
             order_id += 1;
             let session = w.markets[0].mapping.unwrap().0;
             let mut h = ow_header(w, o, order_id, session);
@@ -794,7 +869,9 @@ fn ow_lines_and_despatches(
     let mk = &w.markets[o.market];
     let carrier = carrier_for(mk, o.shipping_option.is_some_and(|s| s.0 == 2));
     for s in &o.shipments {
-        let Some(shipped) = s.shipped_at else { continue };
+        let Some(shipped) = s.shipped_at else {
+            continue;
+        };
         *despatch_id += 1;
         let at = w.local(shipped - Duration::minutes(5));
         ow.despatches.push(OwDespatch {
@@ -896,7 +973,9 @@ mod tests {
     use super::*;
 
     fn world(seed: u64, orders: usize) -> World {
-        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+            .unwrap()
+            .to_utc();
         generate(&Params { seed, orders, now })
     }
 
@@ -933,7 +1012,12 @@ mod tests {
         let w = world(3, 500);
         for o in &w.orders {
             let t = &o.totals;
-            assert_eq!(t.gross, t.line_values + t.shipping + t.discounts, "{}", o.number);
+            assert_eq!(
+                t.gross,
+                t.line_values + t.shipping + t.discounts,
+                "{}",
+                o.number
+            );
             assert_eq!(t.net + t.tax_included, t.gross);
         }
     }

@@ -68,28 +68,46 @@ fn bad(message: impl Into<String>) -> Failure {
 }
 
 fn parse_params(body: &[u8], lookup: bool) -> Result<Params, Failure> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| bad(format!("The request is invalid: {e}")))?;
-    let list = value.as_array().ok_or_else(|| bad("The request is invalid: expected an array of parameters."))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad(format!("The request is invalid: {e}")))?;
+    let list = value
+        .as_array()
+        .ok_or_else(|| bad("The request is invalid: expected an array of parameters."))?;
     let mut since = None;
     let mut after_id = None;
     let mut external_ref = None;
     for p in list {
-        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| bad("Each parameter needs a name."))?;
-        let value = p.get("value").ok_or_else(|| bad(format!("Parameter {name} has no value.")))?;
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("Each parameter needs a name."))?;
+        let value = p
+            .get("value")
+            .ok_or_else(|| bad(format!("Parameter {name} has no value.")))?;
         match name {
             "@since" if !lookup => {
-                let text = value.as_str().ok_or_else(|| bad("@since must be a string."))?;
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| bad("@since must be a string."))?;
                 since = Some(if text.is_empty() {
                     None
                 } else {
                     Some(
-                        NaiveDateTime::parse_from_str(text, LOCAL_FORMAT)
-                            .map_err(|_| bad(format!("@since {text:?} is not a datetime YYYY-MM-DDTHH:MM:SS.")))?,
+                        NaiveDateTime::parse_from_str(text, LOCAL_FORMAT).map_err(|_| {
+                            bad(format!(
+                                "@since {text:?} is not a datetime YYYY-MM-DDTHH:MM:SS."
+                            ))
+                        })?,
                     )
                 });
             }
             "@external_ref" if lookup => {
-                external_ref = Some(value.as_str().ok_or_else(|| bad("@external_ref must be a string."))?.to_string());
+                external_ref = Some(
+                    value
+                        .as_str()
+                        .ok_or_else(|| bad("@external_ref must be a string."))?
+                        .to_string(),
+                );
             }
             "@after_id" => {
                 after_id = Some(
@@ -99,7 +117,11 @@ fn parse_params(body: &[u8], lookup: bool) -> Result<Params, Failure> {
                         .ok_or_else(|| bad("@after_id must be an integer."))?,
                 );
             }
-            other => return Err(bad(format!("The export definition has no parameter {other}."))),
+            other => {
+                return Err(bad(format!(
+                    "The export definition has no parameter {other}."
+                )));
+            }
         }
     }
     let after_id = after_id.ok_or_else(|| bad("Parameter @after_id is required."))?;
@@ -139,9 +161,20 @@ pub fn export(w: &World, id: u32, body: &[u8]) -> Result<Vec<String>, Failure> {
     let ids = w.config.orderwise.exports;
     let ow = &w.orderwise;
     let lookup = id == ids.order_lookup;
-    let known = [ids.orders, ids.order_lines, ids.stock, ids.despatches, ids.despatch_lines, ids.variants, ids.order_lookup];
+    let known = [
+        ids.orders,
+        ids.order_lines,
+        ids.stock,
+        ids.despatches,
+        ids.despatch_lines,
+        ids.variants,
+        ids.order_lookup,
+    ];
     if !known.contains(&id) {
-        return Err((StatusCode::NOT_FOUND, format!("No export definition with id {id}.")));
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("No export definition with id {id}."),
+        ));
     }
     let p = parse_params(body, lookup)?;
     let order_row = |o: &super::world::OwOrder| {
@@ -175,78 +208,123 @@ pub fn export(w: &World, id: u32, body: &[u8]) -> Result<Vec<String>, Failure> {
             order_row,
         )
     } else if id == ids.orders {
-        page(&ow.orders, |o| o.order_id, |o| o.amended_at, |_| true, &p, order_row)
+        page(
+            &ow.orders,
+            |o| o.order_id,
+            |o| o.amended_at,
+            |_| true,
+            &p,
+            order_row,
+        )
     } else if id == ids.order_lines {
-        page(&ow.lines, |l| l.line_id, |l| l.amended_at, |_| true, &p, |l| {
-            row(&[
-                ("line_id", J::Int(l.line_id)),
-                ("order_id", J::Int(l.order_id)),
-                ("sku", J::Str(&l.sku)),
-                ("qty_required", J::Dec(l.qty_required)),
-                ("qty_sent", J::Dec(l.qty_sent)),
-                ("item_gross", J::Dec(l.item_gross)),
-                ("line_net", J::Dec(l.line_net)),
-                ("line_vat", J::Dec(l.line_vat)),
-                ("line_gross", J::Dec(l.line_gross)),
-                ("vat_code", J::Str(l.vat_code)),
-                ("vat_rate", J::Dec(l.vat_rate)),
-                ("amended_at", J::Time(l.amended_at)),
-            ])
-        })
+        page(
+            &ow.lines,
+            |l| l.line_id,
+            |l| l.amended_at,
+            |_| true,
+            &p,
+            |l| {
+                row(&[
+                    ("line_id", J::Int(l.line_id)),
+                    ("order_id", J::Int(l.order_id)),
+                    ("sku", J::Str(&l.sku)),
+                    ("qty_required", J::Dec(l.qty_required)),
+                    ("qty_sent", J::Dec(l.qty_sent)),
+                    ("item_gross", J::Dec(l.item_gross)),
+                    ("line_net", J::Dec(l.line_net)),
+                    ("line_vat", J::Dec(l.line_vat)),
+                    ("line_gross", J::Dec(l.line_gross)),
+                    ("vat_code", J::Str(l.vat_code)),
+                    ("vat_rate", J::Dec(l.vat_rate)),
+                    ("amended_at", J::Time(l.amended_at)),
+                ])
+            },
+        )
     } else if id == ids.stock {
-        page(&ow.stock, |s| s.stock_id, |s| s.amended_at, |_| true, &p, |s| {
-            row(&[
-                ("stock_id", J::Int(s.stock_id)),
-                ("sku", J::Str(&s.sku)),
-                ("location_id", J::Int(s.location_id)),
-                ("location_name", J::Str(s.location_name)),
-                ("free", J::Dec(s.free)),
-                ("overall", J::Dec(s.overall)),
-                ("amended_at", J::Time(s.amended_at)),
-            ])
-        })
+        page(
+            &ow.stock,
+            |s| s.stock_id,
+            |s| s.amended_at,
+            |_| true,
+            &p,
+            |s| {
+                row(&[
+                    ("stock_id", J::Int(s.stock_id)),
+                    ("sku", J::Str(&s.sku)),
+                    ("location_id", J::Int(s.location_id)),
+                    ("location_name", J::Str(s.location_name)),
+                    ("free", J::Dec(s.free)),
+                    ("overall", J::Dec(s.overall)),
+                    ("amended_at", J::Time(s.amended_at)),
+                ])
+            },
+        )
     } else if id == ids.despatches {
         let number_of = |order_id: i64| {
             let i = ow.orders.partition_point(|o| o.order_id < order_id);
-            ow.orders.get(i).map(|o| o.order_number()).unwrap_or_default()
+            ow.orders
+                .get(i)
+                .map(|o| o.order_number())
+                .unwrap_or_default()
         };
-        page(&ow.despatches, |d| d.despatch_id, |d| d.amended_at, |_| true, &p, |d| {
-            row(&[
-                ("despatch_id", J::Int(d.despatch_id)),
-                ("order_id", J::Int(d.order_id)),
-                ("order_number", J::Str(&number_of(d.order_id))),
-                ("external_ref", J::OptStr(d.external_ref.as_deref())),
-                ("despatched_at", J::Time(d.despatched_at)),
-                ("tracking_number", J::OptStr(d.tracking_number.as_deref())),
-                ("delivery_method", J::Str(d.delivery_method)),
-                ("courier", J::Str(d.courier)),
-                ("amended_at", J::Time(d.amended_at)),
-            ])
-        })
+        page(
+            &ow.despatches,
+            |d| d.despatch_id,
+            |d| d.amended_at,
+            |_| true,
+            &p,
+            |d| {
+                row(&[
+                    ("despatch_id", J::Int(d.despatch_id)),
+                    ("order_id", J::Int(d.order_id)),
+                    ("order_number", J::Str(&number_of(d.order_id))),
+                    ("external_ref", J::OptStr(d.external_ref.as_deref())),
+                    ("despatched_at", J::Time(d.despatched_at)),
+                    ("tracking_number", J::OptStr(d.tracking_number.as_deref())),
+                    ("delivery_method", J::Str(d.delivery_method)),
+                    ("courier", J::Str(d.courier)),
+                    ("amended_at", J::Time(d.amended_at)),
+                ])
+            },
+        )
     } else if id == ids.despatch_lines {
-        page(&ow.despatch_lines, |d| d.despatch_line_id, |d| d.amended_at, |_| true, &p, |d| {
-            row(&[
-                ("despatch_line_id", J::Int(d.despatch_line_id)),
-                ("despatch_id", J::Int(d.despatch_id)),
-                ("sku", J::Str(&d.sku)),
-                ("qty", J::Dec(d.qty)),
-                ("amended_at", J::Time(d.amended_at)),
-            ])
-        })
+        page(
+            &ow.despatch_lines,
+            |d| d.despatch_line_id,
+            |d| d.amended_at,
+            |_| true,
+            &p,
+            |d| {
+                row(&[
+                    ("despatch_line_id", J::Int(d.despatch_line_id)),
+                    ("despatch_id", J::Int(d.despatch_id)),
+                    ("sku", J::Str(&d.sku)),
+                    ("qty", J::Dec(d.qty)),
+                    ("amended_at", J::Time(d.amended_at)),
+                ])
+            },
+        )
     } else {
-        page(&ow.variants, |v| v.variant_id, |v| v.amended_at, |_| true, &p, |v| {
-            row(&[
-                ("variant_id", J::Int(v.variant_id)),
-                ("sku", J::Str(&v.sku)),
-                ("product_code", J::Str(&v.product_code)),
-                ("description", J::Str(&v.description)),
-                ("ean", J::OptStr(v.ean.as_deref())),
-                ("discontinued", J::Bool(v.discontinued)),
-                ("is_kit", J::Bool(v.is_kit)),
-                ("sale_variant", J::Bool(v.sale_variant)),
-                ("amended_at", J::Time(v.amended_at)),
-            ])
-        })
+        page(
+            &ow.variants,
+            |v| v.variant_id,
+            |v| v.amended_at,
+            |_| true,
+            &p,
+            |v| {
+                row(&[
+                    ("variant_id", J::Int(v.variant_id)),
+                    ("sku", J::Str(&v.sku)),
+                    ("product_code", J::Str(&v.product_code)),
+                    ("description", J::Str(&v.description)),
+                    ("ean", J::OptStr(v.ean.as_deref())),
+                    ("discontinued", J::Bool(v.discontinued)),
+                    ("is_kit", J::Bool(v.is_kit)),
+                    ("sale_variant", J::Bool(v.sale_variant)),
+                    ("amended_at", J::Time(v.amended_at)),
+                ])
+            },
+        )
     };
     Ok(rows)
 }
@@ -257,18 +335,30 @@ mod tests {
     use crate::sandbox::generate::{Params as Gen, generate};
 
     fn world() -> World {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().to_utc();
-        generate(&Gen { seed: 1, orders: 3000, now })
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        generate(&Gen {
+            seed: 1,
+            orders: 3000,
+            now,
+        })
     }
 
     #[test]
     fn export_pages_at_a_thousand_rows_in_id_order() {
         let w = world();
-        let first = export(&w, 102, br#"[{"name":"@since","value":""},{"name":"@after_id","value":0}]"#).unwrap();
+        let first = export(
+            &w,
+            102,
+            br#"[{"name":"@since","value":""},{"name":"@after_id","value":0}]"#,
+        )
+        .unwrap();
         assert_eq!(first.len(), PAGE_ROWS);
         let last: Value = serde_json::from_str(first.last().unwrap()).unwrap();
         let after = last["line_id"].as_i64().unwrap();
-        let body = format!(r#"[{{"name":"@since","value":""}},{{"name":"@after_id","value":{after}}}]"#);
+        let body =
+            format!(r#"[{{"name":"@since","value":""}},{{"name":"@after_id","value":{after}}}]"#);
         let second = export(&w, 102, body.as_bytes()).unwrap();
         let next: Value = serde_json::from_str(&second[0]).unwrap();
         assert!(next["line_id"].as_i64().unwrap() > after);
@@ -277,16 +367,25 @@ mod tests {
     #[test]
     fn missing_or_unknown_parameters_are_refused() {
         let w = world();
-        assert_eq!(export(&w, 101, br#"[{"name":"@after_id","value":0}]"#).unwrap_err().0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            export(&w, 101, br#"[{"name":"@after_id","value":0}]"#)
+                .unwrap_err()
+                .0,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(export(&w, 101, br#"[{"name":"@since","value":""},{"name":"@after_id","value":0},{"name":"@x","value":1}]"#).unwrap_err().0, StatusCode::BAD_REQUEST);
         assert_eq!(export(&w, 999, b"[]").unwrap_err().0, StatusCode::NOT_FOUND);
-        assert_eq!(export(&w, 101, b"{not json").unwrap_err().0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            export(&w, 101, b"{not json").unwrap_err().0,
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]
     fn since_filters_on_amended_time() {
         let w = world();
-        let body = br#"[{"name":"@since","value":"2099-01-01T00:00:00"},{"name":"@after_id","value":0}]"#;
+        let body =
+            br#"[{"name":"@since","value":"2099-01-01T00:00:00"},{"name":"@after_id","value":0}]"#;
         assert!(export(&w, 101, body).unwrap().is_empty());
     }
 }

@@ -60,6 +60,9 @@ pub struct Behaviour {
     pub plan: RatePlan,
     /// How long an OrderWise token lives.
     pub token_ttl: Duration,
+    /// How many calls an OrderWise token serves before it expires (tests use it to make expiry
+    /// happen at a known point rather than after a time).
+    pub token_max_uses: Option<u64>,
 }
 
 impl Default for Behaviour {
@@ -69,6 +72,7 @@ impl Default for Behaviour {
             fault_seed: 0,
             plan: RatePlan::LARGE,
             token_ttl: Duration::from_secs(600),
+            token_max_uses: None,
         }
     }
 }
@@ -113,10 +117,16 @@ impl Bucket {
     fn roll(&mut self) {
         let now = Instant::now();
         if now - self.ten.started >= Duration::from_secs(10) {
-            self.ten = Window { started: now, used: 0 };
+            self.ten = Window {
+                started: now,
+                used: 0,
+            };
         }
         if now - self.hour.started >= Duration::from_secs(3600) {
-            self.hour = Window { started: now, used: 0 };
+            self.hour = Window {
+                started: now,
+                used: 0,
+            };
         }
     }
     /// Takes `n` units, or says how long until the window that is full resets.
@@ -163,7 +173,10 @@ impl Shared {
             world: RwLock::new(world),
             buckets: Mutex::new(vec![
                 Bucket::new(RateLimitType::RequestCount, behaviour.plan.requests),
-                Bucket::new(RateLimitType::QueryComplexity, behaviour.plan.requests * 1000),
+                Bucket::new(
+                    RateLimitType::QueryComplexity,
+                    behaviour.plan.requests * 1000,
+                ),
                 Bucket::new(RateLimitType::MutationCount, behaviour.plan.mutations),
             ]),
             faults: Mutex::new(ChaCha8Rng::seed_from_u64(behaviour.fault_seed)),
@@ -198,7 +211,11 @@ impl Shared {
 
     fn take(&self, kind: RateLimitType, n: u32) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().expect("bucket lock");
-        buckets.iter_mut().find(|b| b.kind == kind).expect("every kind has a bucket").take(n)
+        buckets
+            .iter_mut()
+            .find(|b| b.kind == kind)
+            .expect("every kind has a bucket")
+            .take(n)
     }
 
     fn draw_fault(&self, centra: bool) -> Option<Fault> {
@@ -231,7 +248,11 @@ impl Shared {
             1 => httpdate::fmt_http_date(at + Duration::from_secs(1)),
             _ => (at.duration_since(UNIX_EPOCH).expect("after 1970").as_secs() + 1).to_string(),
         };
-        let mut r = graphql_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "throttled");
+        let mut r = graphql_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "throttled",
+        );
         r.headers_mut().insert(
             header::RETRY_AFTER,
             HeaderValue::from_str(&value).expect("ascii"),
@@ -241,12 +262,22 @@ impl Shared {
 }
 
 fn graphql_error(status: StatusCode, message: &str, category: &str) -> Response {
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"category": category}}]});
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    let body =
+        serde_json::json!({"errors": [{"message": message, "extensions": {"category": category}}]});
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
 }
 
 /// The router serving both APIs.
@@ -255,16 +286,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/graphql", post(centra_endpoint))
         .route("/owapi/token/gettoken", get(orderwise_token))
-        .route("/owapi/system/export-definition/{id}", post(orderwise_export))
+        .route(
+            "/owapi/system/export-definition/{id}",
+            post(orderwise_export),
+        )
         .with_state((shared, schema))
 }
 
 type AppState = State<(Arc<Shared>, CentraSchema)>;
 
-async fn centra_endpoint(State((shared, schema)): AppState, headers: HeaderMap, body: Bytes) -> Response {
+async fn centra_endpoint(
+    State((shared, schema)): AppState,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     shared.stats.centra_requests.fetch_add(1, Ordering::Relaxed);
     if bearer(&headers) != Some(CENTRA_TOKEN) {
-        return graphql_error(StatusCode::FORBIDDEN, "Access denied: invalid or expired token", "authorization");
+        return graphql_error(
+            StatusCode::FORBIDDEN,
+            "Access denied: invalid or expired token",
+            "authorization",
+        );
     }
     match shared.draw_fault(true) {
         Some(Fault::Throttle) => return shared.throttled(Duration::from_secs(1)),
@@ -276,17 +318,28 @@ async fn centra_endpoint(State((shared, schema)): AppState, headers: HeaderMap, 
     }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return graphql_error(StatusCode::BAD_REQUEST, &format!("Bad JSON: {e}"), "request"),
+        Err(e) => {
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Bad JSON: {e}"),
+                "request",
+            );
+        }
     };
     let mutations = count_mutations(&request.query);
-    if mutations > 0 {
-        if let Err(wait) = shared.take(RateLimitType::MutationCount, mutations) {
-            return shared.throttled(wait);
-        }
+    if mutations > 0
+        && let Err(wait) = shared.take(RateLimitType::MutationCount, mutations)
+    {
+        return shared.throttled(wait);
     }
     let response = schema.execute(request).await;
     let body = serde_json::to_string(&response).expect("a GraphQL response serialises");
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// How many mutation fields a document runs: each counts once against the mutation bucket.
@@ -304,11 +357,19 @@ fn count_mutations(query: &str) -> u32 {
 
 fn ow_message(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "message": message });
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn orderwise_token(State((shared, _)): AppState, headers: HeaderMap) -> Response {
-    shared.stats.orderwise_requests.fetch_add(1, Ordering::Relaxed);
+    shared
+        .stats
+        .orderwise_requests
+        .fetch_add(1, Ordering::Relaxed);
     let expected = base64::engine::general_purpose::STANDARD
         .encode(format!("{ORDERWISE_USER}:{ORDERWISE_PASSWORD}"));
     let given = headers
@@ -316,7 +377,10 @@ async fn orderwise_token(State((shared, _)): AppState, headers: HeaderMap) -> Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "));
     if given != Some(expected.as_str()) {
-        return ow_message(StatusCode::UNAUTHORIZED, "Authorization has been denied for this request.");
+        return ow_message(
+            StatusCode::UNAUTHORIZED,
+            "Authorization has been denied for this request.",
+        );
     }
     let n = shared.stats.tokens_minted.fetch_add(1, Ordering::Relaxed);
     let token = format!("owtok-{:08x}{n:04x}", rand::random::<u32>());
@@ -327,34 +391,51 @@ async fn orderwise_token(State((shared, _)): AppState, headers: HeaderMap) -> Re
             uses: 0,
         },
     );
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&token).expect("string")).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&token).expect("string"),
+    )
+        .into_response()
 }
 
 /// Checks an OrderWise bearer token and injected faults; `Err` is the response to send.
-fn orderwise_gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
-    shared.stats.orderwise_requests.fetch_add(1, Ordering::Relaxed);
+fn orderwise_gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    shared
+        .stats
+        .orderwise_requests
+        .fetch_add(1, Ordering::Relaxed);
     let fault = shared.draw_fault(false);
     let mut tokens = shared.tokens.lock().expect("token lock");
-    let denied = || ow_message(StatusCode::UNAUTHORIZED, "Authorization has been denied for this request.");
+    let denied = || {
+        ow_message(
+            StatusCode::UNAUTHORIZED,
+            "Authorization has been denied for this request.",
+        )
+    };
     let Some(token) = bearer(headers) else {
-        return Err(denied());
+        return Err(Box::new(denied()));
     };
     let ttl = shared.behaviour.token_ttl;
     let Some(state) = tokens.get_mut(token) else {
-        return Err(denied());
+        return Err(Box::new(denied()));
     };
-    if state.issued.elapsed() > ttl {
+    let used_up = shared
+        .behaviour
+        .token_max_uses
+        .is_some_and(|max| state.uses >= max);
+    if state.issued.elapsed() > ttl || used_up {
         tokens.remove(token);
-        return Err(denied());
+        return Err(Box::new(denied()));
     }
     state.uses += 1;
     match fault {
         // A token is never expired on its first use: a fresh token always works once.
         Some(Fault::ExpireToken) if state.uses > 1 => {
             tokens.remove(token);
-            Err(denied())
+            Err(Box::new(denied()))
         }
-        Some(Fault::ServerError(code)) => Err(ow_message(code, "An error has occurred.")),
+        Some(Fault::ServerError(code)) => Err(Box::new(ow_message(code, "An error has occurred."))),
         _ => Ok(()),
     }
 }
@@ -366,7 +447,7 @@ async fn orderwise_export(
     body: Bytes,
 ) -> Response {
     if let Err(r) = orderwise_gate(&shared, &headers) {
-        return r;
+        return *r;
     }
     let Ok(id) = id.parse::<u32>() else {
         return ow_message(StatusCode::NOT_FOUND, "No export definition with that id.");
@@ -375,11 +456,17 @@ async fn orderwise_export(
     match orderwise::export(&world, id, &body) {
         Ok(rows) if rows.is_empty() => StatusCode::NO_CONTENT.into_response(),
         Ok(rows) => {
-            let mut out = String::with_capacity(rows.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
+            let mut out =
+                String::with_capacity(rows.iter().map(|r| r.len() + 1).sum::<usize>() + 2);
             out.push('[');
             out.push_str(&rows.join(","));
             out.push(']');
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], out).into_response()
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                out,
+            )
+                .into_response()
         }
         Err((status, message)) => ow_message(status, &message),
     }

@@ -28,11 +28,17 @@ pub enum Error {
     },
     #[error("{path}: writing Parquet: {detail}")]
     Parquet { path: PathBuf, detail: String },
-    #[error("{dir}: no manifest.json, so this is not a complete snapshot; run `tally extract` again")]
+    #[error(
+        "{dir}: no manifest.json, so this is not a complete snapshot; run `tally extract` again"
+    )]
     NoManifest { dir: PathBuf },
-    #[error("{path}: the manifest cannot be read ({detail}); the snapshot may be from another tool version")]
+    #[error(
+        "{path}: the manifest cannot be read ({detail}); the snapshot may be from another tool version"
+    )]
     BadManifest { path: PathBuf, detail: String },
-    #[error("{path}: listed in the manifest with {expected} bytes but has {actual}; the snapshot was changed after extraction")]
+    #[error(
+        "{path}: listed in the manifest with {expected} bytes but has {actual}; the snapshot was changed after extraction"
+    )]
     Changed {
         path: PathBuf,
         expected: u64,

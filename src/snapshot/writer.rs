@@ -88,7 +88,8 @@ impl SnapshotWriter {
         let path = self.tmp.join(MANIFEST);
         let text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
         let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| Error::io(&path, e))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| Error::io(&path, e))?;
         f.sync_all().map_err(|e| Error::io(&path, e))?;
         let name = format!("{}-{}", self.started.format("%Y%m%dT%H%M%SZ"), self.id);
         let dest = self.root.join(name);
