@@ -286,3 +286,54 @@ async fn expired_orderwise_tokens_are_reminted() {
     assert!(sb.shared.stats.tokens_minted.load(Ordering::Relaxed) >= 6);
     sb.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_paces_itself_to_the_rate_limit_and_is_never_throttled() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A tiny plan, 5 requests per 10 s; the extraction needs 6, which unpaced would all land in the
+    // first window and be throttled.
+    let behaviour = tally::sandbox::Behaviour {
+        plan: tally::sandbox::RatePlan {
+            requests: 5,
+            mutations: 5,
+        },
+        ..Default::default()
+    };
+    let sb = tally::sandbox::serve(common::world(11, 300), behaviour, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
+        .await
+        .unwrap();
+    let requests = sb.shared.stats.centra_requests.load(Ordering::Relaxed);
+    assert!(requests > 5, "{requests}");
+    assert_eq!(
+        sb.shared.stats.throttled.load(Ordering::Relaxed),
+        0,
+        "paced requests were throttled"
+    );
+    sb.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_requests_wait_as_retry_after_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Every other request is a fault; half of Centra's faults are 429s with Retry-After (1 s) in
+    // one of three formats, in turn.
+    let sb = common::serve(common::world(12, 300), 0.5, 12).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let started = std::time::Instant::now();
+    common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
+        .await
+        .expect("retries win through");
+    let throttled = sb.shared.stats.throttled.load(Ordering::Relaxed);
+    assert!(throttled >= 1, "no 429 was injected");
+    // Each 429 asked for at least a second: the client waited rather than hammering.
+    assert!(
+        started.elapsed() >= Duration::from_secs(throttled),
+        "{throttled} throttles in {:?}",
+        started.elapsed()
+    );
+    sb.stop().await;
+}

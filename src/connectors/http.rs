@@ -96,14 +96,13 @@ impl Http {
         })
     }
 
-    /// Paces requests to at most `requests` per `period`, spread evenly.
+    /// Paces requests to at most `requests` per `period`, spread evenly with no burst, so no window
+    /// of `period` ever sees more than `requests + 1`.
     pub fn pace(&mut self, requests: u32, period: Duration) {
         let Some(n) = NonZeroU32::new(requests) else {
             return;
         };
-        let quota = Quota::with_period(period / n.get())
-            .expect("a positive period")
-            .allow_burst(NonZeroU32::new(requests.clamp(1, 5)).expect("non-zero"));
+        let quota = Quota::with_period(period / n.get()).expect("a positive period");
         self.limiter = Some(Arc::new(RateLimiter::direct(quota)));
     }
 

@@ -102,6 +102,8 @@ pub struct Warnings(Arc<Mutex<WarningList>>);
 struct WarningList {
     items: Vec<String>,
     more: u64,
+    /// Warnings of one kind, counted: kind -> (rows, first example).
+    counted: std::collections::BTreeMap<String, (u64, String)>,
 }
 
 /// The most warnings kept word for word.
@@ -118,10 +120,23 @@ impl Warnings {
         }
     }
 
+    /// Records one occurrence of a warning that is expected to repeat (a local time in the
+    /// repeated autumn hour): the manifest gets one line per kind with a count and an example.
+    pub fn count(&self, kind: String, example: String) {
+        let mut w = self.0.lock().expect("warnings lock");
+        let entry = w.counted.entry(kind).or_insert((0, example));
+        entry.0 += 1;
+    }
+
     /// All warnings, with a closing line counting those not kept.
     pub fn take(&self) -> Vec<String> {
         let w = self.0.lock().expect("warnings lock");
-        let mut out = w.items.clone();
+        let mut out: Vec<String> = w
+            .counted
+            .iter()
+            .map(|(kind, (n, example))| format!("{kind}: {n} rows, for example {example}"))
+            .collect();
+        out.extend(w.items.iter().cloned());
         if w.more > 0 {
             out.push(format!("... and {} more warnings like these", w.more));
         }

@@ -248,18 +248,21 @@ impl OrderWise {
         what: impl Fn() -> String,
         warnings: &Warnings,
     ) -> Result<DateTime<Utc>, Error> {
-        match local_datetime(text, self.tz) {
+        let tz = self.tz;
+        match local_datetime(text, tz) {
             Some((t, LocalFit::Exact)) => Ok(t),
             Some((t, LocalFit::Ambiguous)) => {
-                warnings.push(format!(
-                    "OrderWise {}: {text} falls in the repeated hour of {}; read as the first",
-                    what(),
-                    self.tz
-                ));
+                warnings.count(
+                    format!("OrderWise local times in the repeated hour when {tz} clocks go back, read as the first of the two"),
+                    format!("{} {text}", what()),
+                );
                 Ok(t)
             }
             Some((t, LocalFit::Skipped)) => {
-                warnings.push(format!("OrderWise {}: {text} does not exist in {} (clocks went forward); read as an hour later", what(), self.tz));
+                warnings.count(
+                    format!("OrderWise local times that do not exist in {tz} (clocks went forward), read as an hour later"),
+                    format!("{} {text}", what()),
+                );
                 Ok(t)
             }
             None => Err(Error::Data {

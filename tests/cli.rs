@@ -1,0 +1,157 @@
+//! The `tally` binary as a user meets it: exit codes and messages for good and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tally(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CENTRA_TOKEN")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const CONFIG: &str = r#"
+timezone = "Europe/London"
+[centra]
+base_url = "http://127.0.0.1:9"
+token_env = "CENTRA_TOKEN"
+[orderwise]
+base_url = "http://127.0.0.1:9/owapi"
+user_env = "ORDERWISE_USER"
+password_env = "ORDERWISE_PASSWORD"
+[orderwise.exports]
+orders = 101
+order_lines = 102
+stock = 103
+despatches = 104
+despatch_lines = 105
+variants = 106
+order_lookup = 107
+[[markets]]
+centra_market = "United Kingdom"
+orderwise_session = 1
+orderwise_customer = "WEB-UK"
+centra_warehouse = "Main"
+[[warehouses]]
+centra_warehouse = "Main"
+orderwise_locations = ["MAIN"]
+"#;
+
+#[test]
+fn checks_lists_the_catalogue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tally(&["checks"], tmp.path());
+    assert!(out.status.success());
+    let (stdout, _) = text(&out);
+    for name in tally::reconcile::checks()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.clone())
+    {
+        assert!(stdout.contains(&name), "{name} missing from:\n{stdout}");
+    }
+    assert!(stdout.contains("remedy:") && stdout.contains("owner:"));
+}
+
+#[test]
+fn missing_config_key_is_named_without_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("tally.toml"),
+        CONFIG.replace("token_env = \"CENTRA_TOKEN\"\n", ""),
+    )
+    .unwrap();
+    let out = tally(&["extract"], tmp.path());
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("tally.toml") && stderr.contains("token_env"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn missing_config_file_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tally(&["extract", "--config", "nowhere.toml"], tmp.path());
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("nowhere.toml") && stderr.contains("--config"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unset_secret_names_its_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tally.toml"), CONFIG).unwrap();
+    let out = tally(&["extract"], tmp.path());
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("CENTRA_TOKEN") && stderr.contains("not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn reconcile_refuses_an_unfinished_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tally.toml"), CONFIG).unwrap();
+    std::fs::create_dir_all(tmp.path().join("snap/centra")).unwrap();
+    let out = tally(&["reconcile", "snap"], tmp.path());
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("no manifest.json") && stderr.contains("tally extract"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tally(&["reconcile"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn demo_writes_its_files_and_matches_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tally(
+        &["demo", "--dir", "d", "--orders", "900", "--seed", "4"],
+        tmp.path(),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("every injected drift found"), "{stdout}");
+    let d = tmp.path().join("d");
+    for f in ["tally.toml", "exceptions.html", "truth.jsonl"] {
+        assert!(d.join(f).is_file(), "{f}");
+    }
+    let snap = tally::extract::latest(&d.join("snapshots")).expect("a snapshot");
+    for f in [
+        "manifest.json",
+        "exceptions.parquet",
+        "exceptions.csv",
+        "summary.json",
+        "centra/orders.parquet",
+        "orderwise/orders.parquet",
+    ] {
+        assert!(snap.join(f).is_file(), "{f}");
+    }
+    // The written configuration is a working example: it parses and checks.
+    let cfg = tally::config::Config::load(&d.join("tally.toml")).unwrap();
+    assert_eq!(cfg.raw.markets.len(), 3);
+}
