@@ -56,6 +56,7 @@ select
     c.vat_total              as centra_vat,
     c.discount_total         as centra_discount,
     c.shipping_total         as centra_shipping,
+    w.order_id               as orderwise_order_id,
     w.order_number           as orderwise_order_number,
     w.status                 as orderwise_status,
     w.currency_code          as orderwise_currency,
@@ -66,10 +67,138 @@ select
 from centra_order_figures c
 join ranked w on w.external_ref_key = c.order_key and w.copy_rank = 1;
 
--- Matched orders whose values should agree: live on both sides, in the same currency.
-create view comparable_orders as
+-- Matched orders live on both sides: their lines and shipments should agree.
+create view live_orders as
 select m.*
 from matched_orders m
 where m.centra_status in ('CONFIRMED', 'PROCESSING', 'SHIPPED')
-  and m.orderwise_status <> 'Cancelled'
-  and m.centra_currency = m.orderwise_currency;
+  and m.orderwise_status <> 'Cancelled';
+
+-- Live orders in the same currency: their money should agree.
+create view comparable_orders as
+select * from live_orders where centra_currency = orderwise_currency;
+
+-- Centra order numbers OrderWise has in any form (any copy, any status).
+create view orders_in_orderwise as
+select distinct external_ref_key as order_key from ow_orders where external_ref_key is not null;
+
+-- SKUs are compared on sku_key (trimmed, case-folded): an exact match is also a key match, and a
+-- match on the key alone is reported once by product.sku_format, then treated as the same SKU here.
+-- The SKU shown is Centra's where Centra has it.
+create view sku_names as
+select sku_key, arg_min(sku, priority) as sku from (
+    select sku_key, sku, 1 as priority from centra_products
+    union all select sku_key, sku, 2 from centra_stock
+    union all select sku_key, sku, 3 from centra_order_lines where sku is not null
+    union all select sku_key, sku, 4 from ow_variants
+    union all select sku_key, sku, 5 from ow_stock
+    union all select sku_key, sku, 6 from ow_order_lines
+    union all select sku_key, sku, 7 from ow_despatch_lines
+) group by sku_key;
+
+-- Units each Centra order line has shipped (shipped shipments only).
+create view centra_shipped_by_line as
+select sl.order_line_id, sum(sl.quantity) as shipped
+from centra_shipment_lines sl
+join centra_shipments s on s.shipment_id = sl.shipment_id
+where s.is_shipped
+group by sl.order_line_id;
+
+-- Units of Centra orders OrderWise does not have yet, still to ship, per SKU and the Centra
+-- warehouse their market draws from: stock already promised, not drift.
+create view in_flight_units as
+select m.centra_warehouse, l.sku_key, sum(l.quantity - coalesce(sh.shipped, 0)) as units
+from centra_order_figures o
+join cfg_markets m on m.centra_market = o.market
+join centra_order_lines l on l.order_number = o.number
+left join centra_shipped_by_line sh on sh.order_line_id = l.line_id
+where o.status in ('CONFIRMED', 'PROCESSING')
+  and o.order_key not in (select order_key from orders_in_orderwise)
+  and l.sku_key is not null
+group by all;
+
+-- OrderWise stock per SKU and Centra warehouse: the configured figure summed over the mapped
+-- locations, each location's negative figure counted as 0 and fractions rounded down.
+create view orderwise_units as
+select m.centra_warehouse, s.sku_key,
+       sum(floor(greatest(case when p.stock_figure = 'overall' then s.overall else s.free end, 0))) as units
+from ow_stock s
+join cfg_warehouses m on m.orderwise_location = s.location_name
+cross join params p
+group by all;
+
+-- What Centra's free-to-allocate should be per SKU and mapped warehouse, beside what it is.
+create view stock_positions as
+with centra as (
+    select warehouse as centra_warehouse, sku_key, sum(free_to_allocate) as centra_free
+    from centra_stock
+    where warehouse in (select centra_warehouse from cfg_warehouses)
+    group by all
+)
+select
+    coalesce(c.centra_warehouse, w.centra_warehouse)                as centra_warehouse,
+    coalesce(c.sku_key, w.sku_key)                                  as sku_key,
+    c.centra_free,
+    coalesce(w.units, 0)                                            as orderwise_units,
+    coalesce(f.units, 0)                                            as in_flight,
+    coalesce(w.units, 0) - coalesce(f.units, 0)                     as expected_free
+from centra c
+full join orderwise_units w on w.sku_key = c.sku_key and w.centra_warehouse = c.centra_warehouse
+left join in_flight_units f
+       on f.sku_key = coalesce(c.sku_key, w.sku_key)
+      and f.centra_warehouse = coalesce(c.centra_warehouse, w.centra_warehouse);
+
+-- A price per SKU to value stock at risk: the latest Centra unit price seen on an order line.
+create view sku_prices as
+select l.sku_key, arg_max(l.unit_price, o.order_date) as unit_price, arg_max(o.currency, o.order_date) as currency
+from centra_order_lines l
+join centra_orders o on o.number = l.order_number
+where l.sku_key is not null
+group by l.sku_key;
+
+-- Units per SKU on each side of a live order: Centra's ordered quantity and OrderWise's required.
+create view order_line_quantities as
+with centra as (
+    select m.order_key, m.number, l.sku_key, sum(l.quantity) as qty
+    from live_orders m join centra_order_lines l on l.order_number = m.number
+    where l.sku_key is not null
+    group by all
+), orderwise as (
+    select m.order_key, m.number, l.sku_key, sum(l.qty_required) as qty
+    from live_orders m join ow_order_lines l on l.order_id = m.orderwise_order_id
+    group by all
+)
+select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.number, w.number) as number,
+       coalesce(c.sku_key, w.sku_key) as sku_key, c.qty as centra_qty, w.qty as orderwise_qty
+from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
+
+-- Shipped units per live order and SKU: Centra's shipped shipments against OrderWise's despatches,
+-- all of them and those older than the SLA (younger ones are not expected in Centra yet).
+create view shipment_quantities as
+with centra as (
+    select m.order_key, sl.sku_key, sum(sl.quantity) as qty
+    from live_orders m
+    join centra_shipments s on s.order_number = m.number and s.is_shipped
+    join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
+    group by all
+), orderwise as (
+    select m.order_key, dl.sku_key,
+           sum(dl.qty) as qty,
+           sum(case when d.despatched_at < p.sla_cutoff then dl.qty else 0 end) as old_qty
+    from live_orders m
+    join ow_despatches d on d.order_id = m.orderwise_order_id
+    join ow_despatch_lines dl on dl.despatch_id = d.despatch_id
+    cross join params p
+    group by all
+)
+select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.sku_key, w.sku_key) as sku_key,
+       coalesce(c.qty, 0) as centra_shipped, coalesce(w.qty, 0) as orderwise_despatched,
+       coalesce(w.old_qty, 0) as orderwise_despatched_before_sla
+from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
+
+-- Live orders whose despatches older than the SLA are not all shipped in Centra.
+create view shipments_behind as
+select order_key, sum(centra_shipped) as centra_shipped, sum(orderwise_despatched_before_sla) as despatched_before_sla
+from shipment_quantities
+group by order_key
+having sum(centra_shipped) < sum(orderwise_despatched_before_sla);

@@ -118,7 +118,13 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
             .await?;
         centra_products_bar.finish();
         centra
-            .orders(since, &mut order_sinks, &warnings, &centra_orders_bar)
+            .orders(
+                since,
+                cfg.timezone,
+                &mut order_sinks,
+                &warnings,
+                &centra_orders_bar,
+            )
             .await?;
         centra_orders_bar.finish();
         Ok::<(), Error>(())

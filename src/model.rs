@@ -206,6 +206,11 @@ dataset! {
         market: String,
         currency: String,
         currency_decimals: i64,
+        /// `order_date` in the OrderWise instance's time zone (`YYYY-MM-DD HH:MM:SS`): months are cut
+        /// in local time, which the bundled DuckDB (no ICU) cannot compute.
+        order_date_local: String,
+        /// The local month of `order_date` (`YYYY-MM`).
+        order_month: String,
         /// `grandTotal(includingTax: true)`.
         gross: Decimal,
         /// `grandTotal(includingTax: false)`.
@@ -337,6 +342,8 @@ dataset! {
         session_id: i64,
         order_datetime: DateTime<Utc>,
         order_datetime_raw: String,
+        /// The local month of `order_datetime` (`YYYY-MM`).
+        order_month: String,
         status: String,
         currency_code: String,
         total_net: Decimal,

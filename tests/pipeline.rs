@@ -37,40 +37,38 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
         by_check(&missed),
         by_check(&extra)
     );
-    // Every check of the scenario was exercised.
-    for check in [
-        "order.missing_in_orderwise",
-        "order.duplicated_in_orderwise",
-        "order.unexpected_in_orderwise",
-        "order.currency_mismatch",
-        "order.total_mismatch",
-        "order.tax_mismatch",
-        "order.discount_mismatch",
-        "order.shipping_mismatch",
-        "order.unmapped_market",
-        "market.unmapped",
-    ] {
+    // Every check of the catalogue has injected cases in the scenario.
+    for check in tally::reconcile::checks().unwrap() {
         assert!(
-            truth.iter().any(|e| e.check == check),
-            "seed {seed}: no case of {check}"
+            truth.iter().any(|e| e.check == check.name),
+            "seed {seed}: no case of {}",
+            check.name
         );
     }
     sb.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pipeline_seed_1_matches_truth() {
-    pipeline_matches_truth(1, 2500).await;
+/// One test per seed and size, so a failure names both.
+macro_rules! truth_tests {
+    ($($name:ident: $seed:expr, $orders:expr;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            pipeline_matches_truth($seed, $orders).await;
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pipeline_seed_2_matches_truth() {
-    pipeline_matches_truth(2, 4000).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pipeline_seed_3_matches_truth() {
-    pipeline_matches_truth(3, 1200).await;
+truth_tests! {
+    pipeline_seed_1_small_matches_truth: 1, 1500;
+    pipeline_seed_2_small_matches_truth: 2, 1500;
+    pipeline_seed_3_small_matches_truth: 3, 1500;
+    pipeline_seed_4_small_matches_truth: 4, 1500;
+    pipeline_seed_5_small_matches_truth: 5, 1500;
+    pipeline_seed_1_large_matches_truth: 1, 8000;
+    pipeline_seed_2_large_matches_truth: 2, 8000;
+    pipeline_seed_3_large_matches_truth: 3, 8000;
+    pipeline_seed_4_large_matches_truth: 4, 8000;
+    pipeline_seed_5_large_matches_truth: 5, 8000;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

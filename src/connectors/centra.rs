@@ -239,6 +239,7 @@ impl Centra {
     pub async fn orders(
         &self,
         since: Option<DateTime<Utc>>,
+        tz: chrono_tz::Tz,
         sinks: &mut OrderSinks,
         warnings: &Warnings,
         progress: &ProgressBar,
@@ -257,7 +258,7 @@ impl Centra {
                 progress.set_length(total.max(0) as u64);
             }
             for edge in conn.edges {
-                edge.node.into_rows(sinks, warnings, &what)?;
+                edge.node.into_rows(sinks, warnings, tz, &what)?;
                 progress.inc(1);
             }
             if !conn.page_info.has_next_page {
@@ -635,6 +636,7 @@ impl OrderNode {
         self,
         sinks: &mut OrderSinks,
         warnings: &Warnings,
+        tz: chrono_tz::Tz,
         page: &str,
     ) -> Result<(), Error> {
         let n = self.number;
@@ -650,13 +652,17 @@ impl OrderNode {
             )
         };
         let t = &self.totals;
+        let order_date = time(&self.order_date, n, "orderDate")?;
+        let local = order_date.with_timezone(&tz);
         sinks.orders.push(CentraOrder {
             id: self.id.clone(),
             number: n,
             status: self.status.clone(),
             created_at: time(&self.created_at, n, "createdAt")?,
             updated_at: time(&self.updated_at, n, "updatedAt")?,
-            order_date: time(&self.order_date, n, "orderDate")?,
+            order_date,
+            order_date_local: local.format("%Y-%m-%d %H:%M:%S").to_string(),
+            order_month: local.format("%Y-%m").to_string(),
             is_on_hold: self.is_on_hold,
             store: self.store.name.clone(),
             market_id: self.market.id,

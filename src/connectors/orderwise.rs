@@ -311,6 +311,7 @@ impl OrderWise {
                         || format!("orders row {} order_datetime", r.order_id),
                         w,
                     )?,
+                    order_month: local_month(&r.order_datetime),
                     order_datetime_raw: r.order_datetime.clone(),
                     status: r.status.clone(),
                     currency_code: r.currency_code.clone(),
@@ -453,6 +454,11 @@ impl OrderWise {
         .await?;
         Ok(())
     }
+}
+
+/// The month (`YYYY-MM`) of an OrderWise local datetime, read from its text: it is already local.
+fn local_month(text: &str) -> String {
+    text.trim().chars().take(7).collect()
 }
 
 /// The sinks of the OrderWise datasets.

@@ -49,7 +49,9 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
             CAST({} AS TIMESTAMPTZ) AS extracted_at,
             CAST({} AS TIMESTAMPTZ) AS settle_cutoff,
             CAST({} AS TIMESTAMPTZ) AS sla_cutoff,
-            CAST({} AS DECIMAL(18,4)) AS money_tolerance;
+            CAST({} AS DECIMAL(18,4)) AS money_tolerance,
+            CAST({} AS BIGINT) AS sla_hours,
+            CAST({} AS VARCHAR) AS stock_figure;
          CREATE TABLE cfg_markets (centra_market VARCHAR, orderwise_session BIGINT, orderwise_customer VARCHAR, centra_warehouse VARCHAR);
          CREATE TABLE cfg_warehouses (centra_warehouse VARCHAR, orderwise_location VARCHAR);
          CREATE TABLE cfg_carriers (orderwise_delivery_method VARCHAR, centra_carrier VARCHAR, centra_service VARCHAR);
@@ -58,6 +60,11 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
         sql_string(&ts(settle)),
         sql_string(&ts(sla)),
         sql_string(&cfg.rules.money_tolerance.to_string()),
+        cfg.rules.shipment_sla_hours,
+        sql_string(match cfg.stock_figure {
+            crate::config::StockFigure::Free => "free",
+            crate::config::StockFigure::Overall => "overall",
+        }),
     ))
     .map_err(|e| Error::duckdb("creating the parameter tables", e))?;
     let raw = &cfg.raw;

@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
 use super::world::*;
+use super::{drift, oracle};
 use crate::config::{
     CarrierMapping, ExportIds, MarketMapping, RawCentra, RawConfig, RawOrderWise, RawRules,
     RawStock, WarehouseMapping,
@@ -100,18 +101,23 @@ pub fn generate(p: &Params) -> World {
         ],
         products: Vec::new(),
         sizes: Vec::new(),
+        ow_sku: Vec::new(),
         centra_stock: Vec::new(),
         orders: Vec::new(),
         orderwise: OrderWise::default(),
         config: config_template(),
         truth: Vec::new(),
     };
-    catalogue(&mut world, &mut rng);
-    orders(&mut world, &mut rng, p.orders);
     let mut truth = Truth::default();
-    mirror_and_drift(&mut world, &mut rng, &mut truth);
+    catalogue(&mut world, &mut rng);
+    drift::products(&mut world, &mut rng, &mut truth);
+    orders(&mut world, &mut rng, p.orders);
+    drift::inactive_sizes_never_ordered(&mut world);
+    let special = drift::month_ends(&mut world, &mut rng, &mut truth);
+    mirror_and_drift(&mut world, &mut rng, &mut truth, &special);
     stock(&mut world, &mut rng);
-    truth.derived(&world);
+    drift::stock(&mut world, &mut rng);
+    truth.0.extend(oracle::derived(&world));
     let mut truth = truth.0;
     truth.sort();
     truth.dedup();
@@ -583,38 +589,16 @@ fn carrier_for(
     CARRIERS[i]
 }
 
-/// Expected exceptions collected while drift is injected, plus those derived from the data.
+/// Expected exceptions collected while drift is injected (the rest comes from [`oracle`]).
 #[derive(Default)]
-struct Truth(Vec<Expected>);
+pub(super) struct Truth(pub(super) Vec<Expected>);
 
 impl Truth {
-    fn add(&mut self, check: &str, key: impl ToString) {
+    pub(super) fn add(&mut self, check: &str, key: impl ToString) {
         self.0.push(Expected {
             check: check.into(),
             key: key.to_string(),
         });
-    }
-
-    /// Exceptions that follow from the business as generated rather than from one injection:
-    /// orders of the unmapped market.
-    fn derived(&mut self, w: &World) {
-        let settle = w.now - Duration::minutes(60);
-        for o in &w.orders {
-            let mk = &w.markets[o.market];
-            let expected = matches!(
-                o.status,
-                Status::Confirmed | Status::Processing | Status::Shipped
-            ) && o.created_at < settle;
-            if mk.mapping.is_none() && expected {
-                self.add("order.unmapped_market", o.number);
-                self.add("order.missing_in_orderwise", o.number);
-            }
-        }
-        for (mi, mk) in w.markets.iter().enumerate() {
-            if mk.mapping.is_none() && w.orders.iter().any(|o| o.market == mi) {
-                self.add("market.unmapped", mk.name);
-            }
-        }
     }
 }
 
@@ -632,11 +616,32 @@ enum Fate {
     Shipping,
     RoundingTrap,
     SpacedRef,
+    CancelledOpen,
+    LineQuantity,
+    LineDropped,
+    LineExtra,
+    NotUpdated,
+    ShipQuantity,
+    TrackingMissingOrderWise,
+    TrackingMissingCentra,
+    TrackingMismatch,
+    UnmappedCarrier,
+    /// Despatched an hour ago, not yet in Centra: within the SLA, no exception.
+    YoungDespatch,
+    Cutoff,
 }
+
+/// The delivery method the scenario's configuration does not map.
+pub const UNMAPPED_DELIVERY: (&str, &str) = ("Evri 48", "Evri");
 
 /// Copies Centra's orders into OrderWise as a working integration would, with drift injected into
 /// chosen orders, then adds OrderWise-only orders (unexpected web orders, telephone orders).
-fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
+fn mirror_and_drift(
+    w: &mut World,
+    rng: &mut ChaCha8Rng,
+    truth: &mut Truth,
+    special: &drift::Special,
+) {
     let settle = w.now - Duration::minutes(60);
     let mut fates: Vec<Fate> = w
         .orders
@@ -652,27 +657,91 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
             }
         })
         .collect();
-    let mut candidates: Vec<usize> = (0..w.orders.len())
-        .filter(|&i| fates[i] == Fate::Mirrored && w.orders[i].status != Status::Cancelled)
-        .collect();
-    candidates.shuffle(rng);
-    let n = w.orders.len();
-    let plan = [
-        (Fate::Missing, (n / 250).max(3)),
-        (Fate::Duplicated, (n / 500).max(2)),
-        (Fate::Currency, (n / 1000).max(2)),
-        (Fate::Total, (n / 400).max(3)),
-        (Fate::Tax, (n / 400).max(3)),
-        (Fate::Discount, (n / 500).max(2)),
-        (Fate::Shipping, (n / 500).max(2)),
-        (Fate::RoundingTrap, (n / 200).max(5)),
-        (Fate::SpacedRef, (n / 200).max(5)),
-    ];
-    let mut next = candidates.into_iter();
-    for (fate, count) in plan {
-        for i in next.by_ref().take(count) {
-            fates[i] = fate;
+    // Orders with a SKU OrderWise does not know cannot import.
+    let unknown_sku = |o: &Order| o.lines.iter().any(|l| w.ow_sku[l.size].is_none());
+    for (i, o) in w.orders.iter().enumerate() {
+        if fates[i] == Fate::Mirrored && unknown_sku(o) {
+            fates[i] = if o.status == Status::Cancelled {
+                Fate::Absent
+            } else {
+                Fate::Missing
+            };
         }
+        if fates[i] == Fate::Mirrored && special.cutoffs.contains_key(&i) {
+            fates[i] = Fate::Cutoff;
+        }
+    }
+    let free =
+        |i: usize, fates: &[Fate]| fates[i] == Fate::Mirrored && !special.reserved.contains(&i);
+    let n = w.orders.len();
+    let week_ago = w.now - Duration::days(7);
+    // (which orders qualify, the fates drawn from them and how many of each)
+    type Pool<'a> = (&'a dyn Fn(&Order) -> bool, Vec<(Fate, usize)>);
+    let pools: [Pool; 4] = [
+        (
+            &|o: &Order| o.status == Status::Cancelled,
+            vec![(Fate::CancelledOpen, (n / 800).max(2))],
+        ),
+        (
+            &|o: &Order| {
+                o.status == Status::Shipped && o.created_at < week_ago && o.lines.len() > 1
+            },
+            vec![(Fate::ShipQuantity, (n / 800).max(2))],
+        ),
+        (
+            &|o: &Order| o.status == Status::Shipped && o.created_at < week_ago,
+            vec![
+                (Fate::NotUpdated, (n / 400).max(3)),
+                (Fate::TrackingMissingOrderWise, (n / 1000).max(2)),
+                (Fate::TrackingMissingCentra, (n / 1000).max(2)),
+                (Fate::TrackingMismatch, (n / 800).max(2)),
+                (Fate::UnmappedCarrier, (n / 1000).max(2)),
+            ],
+        ),
+        (
+            &|o: &Order| o.status != Status::Cancelled,
+            vec![
+                (Fate::Missing, (n / 250).max(3)),
+                (Fate::Duplicated, (n / 500).max(2)),
+                (Fate::Currency, (n / 1000).max(2)),
+                (Fate::Total, (n / 400).max(3)),
+                (Fate::Tax, (n / 400).max(3)),
+                (Fate::Discount, (n / 500).max(2)),
+                (Fate::Shipping, (n / 500).max(2)),
+                (Fate::RoundingTrap, (n / 200).max(5)),
+                (Fate::SpacedRef, (n / 200).max(5)),
+                (Fate::LineQuantity, (n / 800).max(2)),
+                (Fate::LineDropped, (n / 800).max(2)),
+                (Fate::LineExtra, (n / 800).max(2)),
+            ],
+        ),
+    ];
+    for (fits, plan) in pools {
+        let mut pool: Vec<usize> = (0..n)
+            .filter(|&i| free(i, &fates) && fits(&w.orders[i]))
+            .collect();
+        pool.shuffle(rng);
+        let mut next = pool.into_iter();
+        for (fate, count) in plan {
+            for i in next.by_ref().take(count) {
+                fates[i] = fate;
+            }
+        }
+    }
+    // Recent confirmed orders the warehouse despatched an hour ago (trap).
+    let mut young: Vec<usize> = (0..n)
+        .filter(|&i| {
+            let o = &w.orders[i];
+            free(i, &fates)
+                && o.status == Status::Confirmed
+                && !o.on_hold
+                && o.created_at < w.now - Duration::hours(3)
+                && o.created_at > w.now - Duration::hours(20)
+        })
+        .collect();
+    young.shuffle(rng);
+    for i in young.into_iter().take((n / 500).max(2)) {
+        fates[i] = Fate::YoungDespatch;
     }
 
     let mut order_id = 5000;
@@ -751,8 +820,16 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
                             }
                         }
                         Fate::SpacedRef => h.external_ref = Some(format!(" {key} ")),
+                        Fate::CancelledOpen => {
+                            h.status = "Awaiting Despatch";
+                            truth.add("order.cancelled_but_open", key);
+                        }
+                        Fate::Cutoff => h.order_datetime = special.cutoffs[&i],
+                        Fate::YoungDespatch => h.status = "Despatched",
                         _ => {}
                     }
+                    let first_line = ow.lines.len();
+                    let first_despatch = ow.despatches.len();
                     let despatched = ow_lines_and_despatches(
                         w,
                         o,
@@ -762,6 +839,100 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
                     );
                     if let Some(last) = despatched {
                         h.amended_at = h.amended_at.max(last);
+                    }
+                    let sku_of = |size: usize| w.sizes[size].sku.clone();
+                    match fate {
+                        Fate::LineQuantity => {
+                            let l = ow.lines.last_mut().expect("an order has lines");
+                            l.qty_required += Decimal::ONE;
+                            truth.add(
+                                "order.line_mismatch",
+                                format!("{key}:{}", sku_of(o.lines.last().expect("lines").size)),
+                            );
+                        }
+                        Fate::LineDropped if o.lines.len() > 1 => {
+                            ow.lines.pop();
+                            truth.add(
+                                "order.line_mismatch",
+                                format!("{key}:{}", sku_of(o.lines.last().expect("lines").size)),
+                            );
+                        }
+                        Fate::LineExtra => {
+                            let size = (0..w.sizes.len())
+                                .map(|k| (o.lines[0].size + 7 + k) % w.sizes.len())
+                                .find(|&s| {
+                                    w.ow_sku[s].is_some()
+                                        && w.sizes[s].active
+                                        && o.lines.iter().all(|l| l.size != s)
+                                })
+                                .expect("another known size");
+                            let mut extra = ow.lines.last().expect("lines").clone();
+                            line_id += 1;
+                            extra.line_id = line_id;
+                            extra.sku = w.ow_sku[size].clone().expect("known");
+                            extra.qty_required = Decimal::ONE;
+                            extra.qty_sent = Decimal::ZERO;
+                            ow.lines.push(extra);
+                            truth.add("order.line_mismatch", format!("{key}:{}", sku_of(size)));
+                        }
+                        Fate::ShipQuantity => {
+                            let dl = ow
+                                .despatch_lines
+                                .pop()
+                                .expect("a shipped order has despatch lines");
+                            let size = (0..w.sizes.len())
+                                .find(|&s| w.ow_sku[s].as_deref() == Some(dl.sku.as_str()))
+                                .expect("a known size");
+                            truth.add(
+                                "shipment.quantity_mismatch",
+                                format!("{key}:{}", sku_of(size)),
+                            );
+                        }
+                        Fate::TrackingMissingOrderWise => {
+                            for d in &mut ow.despatches[first_despatch..] {
+                                d.tracking_number = None;
+                            }
+                            truth.add("shipment.missing_tracking", key);
+                        }
+                        Fate::UnmappedCarrier => {
+                            for d in &mut ow.despatches[first_despatch..] {
+                                d.delivery_method = UNMAPPED_DELIVERY.0;
+                                d.courier = UNMAPPED_DELIVERY.1;
+                            }
+                            truth.add("shipment.unmapped_carrier", UNMAPPED_DELIVERY.0);
+                        }
+                        Fate::NotUpdated => truth.add("shipment.not_updated_in_centra", key),
+                        Fate::TrackingMissingCentra => truth.add("shipment.missing_tracking", key),
+                        Fate::TrackingMismatch => truth.add("shipment.tracking_mismatch", key),
+                        Fate::YoungDespatch => {
+                            let at = w.local(w.now - Duration::hours(1));
+                            despatch_id += 1;
+                            let carrier =
+                                carrier_for(mk, o.shipping_option.is_some_and(|s| s.0 == 2));
+                            ow.despatches.push(OwDespatch {
+                                despatch_id,
+                                order_id: h.order_id,
+                                external_ref: h.external_ref.clone(),
+                                despatched_at: at,
+                                tracking_number: Some(format!("YD{despatch_id:010}")),
+                                delivery_method: carrier.0,
+                                courier: carrier.1,
+                                amended_at: at,
+                            });
+                            for l in &mut ow.lines[first_line..] {
+                                despatch_line_id += 1;
+                                l.qty_sent = l.qty_required;
+                                ow.despatch_lines.push(OwDespatchLine {
+                                    despatch_line_id,
+                                    despatch_id,
+                                    sku: l.sku.clone(),
+                                    qty: l.qty_required,
+                                    amended_at: at,
+                                });
+                            }
+                            h.amended_at = h.amended_at.max(at);
+                        }
+                        _ => {}
                     }
                     ow.orders.push(h);
                 }
@@ -795,6 +966,24 @@ fn mirror_and_drift(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
         }
     }
     w.orderwise = ow;
+    // Centra-side shipment drift, once OrderWise has mirrored the shipments.
+    for (i, fate) in fates.iter().enumerate() {
+        let o = &mut w.orders[i];
+        match fate {
+            Fate::NotUpdated => {
+                // The integration never told Centra: no shipment, still confirmed.
+                o.shipments.clear();
+                o.status = Status::Confirmed;
+            }
+            Fate::TrackingMissingCentra => o.shipments.iter_mut().for_each(|s| s.tracking = None),
+            Fate::TrackingMismatch => {
+                if let Some(s) = o.shipments.first_mut() {
+                    s.tracking = s.tracking.as_ref().map(|t| format!("{t}9"));
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The OrderWise header of a Centra order, values exactly as Centra states them.
@@ -850,7 +1039,9 @@ fn ow_lines_and_despatches(
         ow.lines.push(OwLine {
             line_id: *line_id,
             order_id: h.order_id,
-            sku: w.sizes[l.size].sku.clone(),
+            sku: w.ow_sku[l.size]
+                .clone()
+                .expect("mirrored orders have known SKUs"),
             qty_required: Decimal::from(l.quantity),
             qty_sent: Decimal::from(sent.get(&li).copied().unwrap_or(0)),
             item_gross: l.unit_price,
@@ -889,7 +1080,9 @@ fn ow_lines_and_despatches(
             ow.despatch_lines.push(OwDespatchLine {
                 despatch_line_id: *despatch_line_id,
                 despatch_id: *despatch_id,
-                sku: w.sizes[o.lines[li].size].sku.clone(),
+                sku: w.ow_sku[o.lines[li].size]
+                    .clone()
+                    .expect("mirrored orders have known SKUs"),
                 qty: Decimal::from(q),
                 amended_at: at,
             });
@@ -900,7 +1093,10 @@ fn ow_lines_and_despatches(
 }
 
 /// Lays out stock so that Centra shows exactly what the stock rule expects: the OrderWise figure
-/// summed over mapped locations, less the unshipped units of Centra orders OrderWise lacks.
+/// summed over mapped locations (negative as 0, fractions down), less the unshipped units of Centra
+/// orders of mapped markets that OrderWise lacks. Some location figures are negative or fractional
+/// on purpose (reported as such, never as a stock difference). Sizes OrderWise does not know get
+/// Centra stock of their own: an oversell risk.
 fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
     let in_orderwise: std::collections::HashSet<String> = w
         .orderwise
@@ -914,57 +1110,104 @@ fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
         if !matches!(o.status, Status::Confirmed | Status::Processing) {
             continue;
         }
-        let wh = w.markets[o.market].warehouse;
+        let mk = &w.markets[o.market];
         let missing = !in_orderwise.contains(&o.number.to_string());
         for (li, l) in o.lines.iter().enumerate() {
             let shipped: i64 = o
                 .shipments
                 .iter()
+                .filter(|s| s.shipped_at.is_some())
                 .flat_map(|s| s.lines.iter())
                 .filter(|(_, i, _)| *i == li)
                 .map(|(_, _, q)| q)
                 .sum();
             let unshipped = l.quantity - shipped;
-            let e = open.entry((l.size, wh)).or_default();
+            let e = open.entry((l.size, mk.warehouse)).or_default();
             e.1 += unshipped;
-            if missing {
+            // Only mapped markets are known to draw on a warehouse.
+            if missing && mk.mapping.is_some() {
                 e.0 += unshipped;
             }
         }
     }
     let amended = w.local(w.now - Duration::hours(2));
     let mut stock_id = 300_000;
+    let counted = |d: Decimal| d.max(Decimal::ZERO).floor();
     for (si, size) in w.sizes.iter().enumerate() {
         for (wi, wh) in w.warehouses.iter().enumerate() {
             let (in_flight, allocated) = open.get(&(si, wi)).copied().unwrap_or((0, 0));
-            let mut total = 0;
-            for (li, (loc_id, loc_name)) in wh.locations.iter().enumerate() {
+            let Some(ow_sku) = &w.ow_sku[si] else {
+                if size.active {
+                    w.centra_stock.push(CentraStock {
+                        size: si,
+                        warehouse: wi,
+                        free: rng.random_range(1..10),
+                        allocated,
+                    });
+                }
+                continue;
+            };
+            let mut figures: Vec<(usize, Decimal)> = Vec::new();
+            for (li, _) in wh.locations.iter().enumerate() {
                 if li > 0 && rng.random_bool(0.6) {
                     continue;
                 }
-                let mut free = rng.random_range(0..40i64);
-                if li == 0 {
-                    free += in_flight;
-                }
-                total += free;
+                let figure = if rng.random_bool(0.015) {
+                    drift::odd_figure(rng)
+                } else {
+                    Decimal::from(
+                        rng.random_range(0..40i64) + if li == 0 && !size.active { 1 } else { 0 },
+                    )
+                };
+                figures.push((li, figure));
+            }
+            let total: Decimal = figures.iter().map(|(_, f)| counted(*f)).sum();
+            let total = i64::try_from(total.mantissa() / 10i128.pow(total.scale())).unwrap_or(0);
+            // Enough at the first location for the orders in flight.
+            let short = (in_flight - total).max(0);
+            for (li, figure) in figures {
+                let figure = if li == 0 && short > 0 {
+                    counted(figure) + Decimal::from(short)
+                } else {
+                    figure
+                };
+                let (loc_id, loc_name) = wh.locations[li];
                 stock_id += 1;
                 w.orderwise.stock.push(OwStock {
                     stock_id,
-                    sku: size.sku.clone(),
-                    location_id: *loc_id,
+                    sku: ow_sku.clone(),
+                    location_id: loc_id,
                     location_name: loc_name,
-                    free: Decimal::from(free),
-                    overall: Decimal::from(free + allocated),
+                    free: figure,
+                    overall: counted(figure) + Decimal::from(allocated) + Decimal::ONE,
                     amended_at: amended,
                 });
             }
             w.centra_stock.push(CentraStock {
                 size: si,
                 warehouse: wi,
-                free: total - in_flight,
+                free: total + short - in_flight,
                 allocated,
             });
         }
+    }
+    // OrderWise-only variants hold stock at the main location; packaging too (not for sale).
+    for v in w
+        .orderwise
+        .variants
+        .iter()
+        .filter(|v| v.variant_id > 29_000 && !v.is_kit)
+    {
+        stock_id += 1;
+        w.orderwise.stock.push(OwStock {
+            stock_id,
+            sku: v.sku.clone(),
+            location_id: w.warehouses[0].locations[0].0,
+            location_name: w.warehouses[0].locations[0].1,
+            free: Decimal::from(rng.random_range(5..50)),
+            overall: Decimal::from(60),
+            amended_at: amended,
+        });
     }
 }
 

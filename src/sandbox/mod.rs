@@ -6,7 +6,9 @@
 //! the rules: the sandbox is never more forgiving than the real systems.
 
 pub mod centra;
+pub mod drift;
 pub mod generate;
+pub mod oracle;
 pub mod orderwise;
 pub mod server;
 pub mod world;

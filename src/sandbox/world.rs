@@ -287,6 +287,8 @@ pub struct World {
     pub warehouses: Vec<Warehouse>,
     pub products: Vec<Product>,
     pub sizes: Vec<Size>,
+    /// How OrderWise writes each size's SKU (`None`: OrderWise has no such variant).
+    pub ow_sku: Vec<Option<String>>,
     pub centra_stock: Vec<CentraStock>,
     pub orders: Vec<Order>,
     pub orderwise: OrderWise,

@@ -17,6 +17,9 @@ use crate::model::Row;
 
 /// Rows buffered before a record batch is written.
 const BATCH_ROWS: usize = 8192;
+/// Rows per Parquet row group. The writer holds a row group's encoded columns in memory until it is
+/// full, so this bounds extraction memory whatever the number of orders.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Prefix of the temporary directory a snapshot is written in.
 pub const PARTIAL_PREFIX: &str = ".partial-";
@@ -65,6 +68,7 @@ impl SnapshotWriter {
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(concat!("tally ", env!("CARGO_PKG_VERSION")).into())
             .build();
         let out = HashingWriter {

@@ -1,0 +1,20 @@
+-- check: finance.period_cutoff
+-- entity: order
+-- severity: medium
+-- owner: finance
+-- title: Order falls in different months in Centra and OrderWise
+-- remedy: Book the order in the month Centra placed it, or note it in the month-end reconciliation.
+-- Months are cut in the configured time zone (computed in Rust: order_month on both sides).
+select
+    m.order_key                                                   as key,
+    c.order_month                                                 as centra_value,
+    w.order_month                                                 as orderwise_value,
+    null                                                          as difference,
+    m.centra_gross                                                as amount,
+    m.centra_currency                                             as currency,
+    format('Order {} was placed {} (local time) in Centra but is dated {} in OrderWise, so it counts in {} there instead of {}.',
+           m.number, c.order_date_local, w.order_datetime_raw, w.order_month, c.order_month) as detail
+from live_orders m
+join centra_orders c on c.number = m.number
+join ow_orders w on w.order_id = m.orderwise_order_id
+where c.order_month <> w.order_month

@@ -1,0 +1,20 @@
+-- check: order.unknown_sku
+-- entity: order_line
+-- severity: high
+-- owner: merchandising
+-- title: Order line with a SKU OrderWise does not know
+-- remedy: Create the variant in OrderWise (or fix the SKU in Centra), then post the order.
+-- Such a line blocks the whole order's import; the order also shows as order.missing_in_orderwise.
+select
+    cast(e.number as varchar) || ':' || l.sku                     as key,
+    l.sku                                                         as centra_value,
+    null                                                          as orderwise_value,
+    null                                                          as difference,
+    l.line_gross                                                  as amount,
+    e.currency                                                    as currency,
+    format('Order {} has {} x {} ({}), a SKU no OrderWise variant has, so the order cannot be imported.',
+           e.number, l.quantity, l.sku, l.product_name)           as detail
+from expected_orders e
+join centra_order_lines l on l.order_number = e.number
+where l.sku_key is not null
+  and l.sku_key not in (select sku_key from ow_variants)

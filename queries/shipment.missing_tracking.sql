@@ -1,0 +1,27 @@
+-- check: shipment.missing_tracking
+-- entity: shipment
+-- severity: low
+-- owner: operations
+-- title: Despatch or shipment without a tracking number
+-- remedy: Add the consignment number to the OrderWise despatch and the Centra shipment.
+with missing as (
+    select m.order_key, 'OrderWise despatch' as side
+    from live_orders m
+    join ow_despatches d on d.order_id = m.orderwise_order_id
+    where nullif(trim(d.tracking_number), '') is null
+    union
+    select m.order_key, 'Centra shipment ' || s.number as side
+    from live_orders m
+    join centra_shipments s on s.order_number = m.number and s.is_shipped
+    where nullif(trim(s.tracking_number), '') is null
+)
+select
+    order_key                                                     as key,
+    null                                                          as centra_value,
+    null                                                          as orderwise_value,
+    null                                                          as difference,
+    null                                                          as amount,
+    null                                                          as currency,
+    format('Order {}: {} has no tracking number.', order_key, string_agg(side, ' and ' order by side)) as detail
+from missing
+group by order_key
