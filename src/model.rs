@@ -156,7 +156,10 @@ pub trait Row: Sized + Send + 'static {
 macro_rules! dataset {
     ($(#[$meta:meta])* $name:ident => $file:literal { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
+        ///
+        /// Deserialisable with defaults so test fixtures need only the columns that matter.
+        #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
         pub struct $name { $($(#[$fmeta])* pub $field: $ty),* }
 
         impl Row for $name {
