@@ -108,11 +108,14 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
             amount DECIMAL(18,4), currency VARCHAR, detail VARCHAR)",
     )
     .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    let mut timings = std::collections::BTreeMap::new();
     for check in &checks {
         let owner = cfg.owners.get(&check.name).unwrap_or(&check.owner);
         let sql = format!("INSERT INTO exceptions {}", exception_rows(check, owner));
+        let started = std::time::Instant::now();
         conn.execute_batch(&sql)
             .map_err(|e| Error::duckdb(&format!("queries/{}", check.file), e))?;
+        timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
     write_via(
@@ -127,7 +130,7 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
         EXCEPTIONS_CSV,
         &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
     )?;
-    let summary = summary::build(&conn, &snapshot, cfg, &checks)?;
+    let summary = summary::build(&conn, &snapshot, cfg, &checks, &timings)?;
     let path = dir.join(SUMMARY_JSON);
     let tmp = dir.join(format!(".{SUMMARY_JSON}.tmp"));
     std::fs::write(

@@ -24,6 +24,9 @@ pub struct CheckCount {
     pub count: u64,
     /// Money at stake per currency.
     pub amount: BTreeMap<String, Decimal>,
+    /// How long the check's query took, for whoever writes or tunes checks.
+    #[serde(default)]
+    pub millis: u64,
 }
 
 /// How much of each system was compared.
@@ -72,6 +75,7 @@ pub fn build(
     snapshot: &Snapshot,
     cfg: &Config,
     checks: &[Check],
+    timings: &BTreeMap<String, u64>,
 ) -> Result<Summary, Error> {
     let what = "summarising exceptions";
     let mut stmt = conn
@@ -103,6 +107,7 @@ pub fn build(
             remedy: c.remedy.clone(),
             count: 0,
             amount: BTreeMap::new(),
+            millis: timings.get(&c.name).copied().unwrap_or(0),
         })
         .collect();
     // Every severity and owner is listed, with 0 where nothing was found.

@@ -1505,17 +1505,11 @@ impl Mutation {
                 .iter()
                 .map(|&(_, li, q)| (o.lines[li].size, q))
                 .collect();
-            let all_shipped = o.lines.iter().enumerate().all(|(li, l)| {
-                let q: i64 = o
-                    .shipments
-                    .iter()
-                    .filter(|s| s.shipped_at.is_some())
-                    .flat_map(|s| &s.lines)
-                    .filter(|x| x.1 == li)
-                    .map(|x| x.2)
-                    .sum();
-                q >= l.quantity
-            });
+            let all_shipped = o
+                .lines
+                .iter()
+                .enumerate()
+                .all(|(li, l)| o.shipped_units(li) >= l.quantity);
             o.status = if all_shipped {
                 Status::Shipped
             } else {

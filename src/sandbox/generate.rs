@@ -1113,15 +1113,7 @@ fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
         let mk = &w.markets[o.market];
         let missing = !in_orderwise.contains(&o.number.to_string());
         for (li, l) in o.lines.iter().enumerate() {
-            let shipped: i64 = o
-                .shipments
-                .iter()
-                .filter(|s| s.shipped_at.is_some())
-                .flat_map(|s| s.lines.iter())
-                .filter(|(_, i, _)| *i == li)
-                .map(|(_, _, q)| q)
-                .sum();
-            let unshipped = l.quantity - shipped;
+            let unshipped = l.quantity - o.shipped_units(li);
             let e = open.entry((l.size, mk.warehouse)).or_default();
             e.1 += unshipped;
             // Only mapped markets are known to draw on a warehouse.

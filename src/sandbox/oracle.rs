@@ -110,14 +110,7 @@ fn stock(w: &World) -> Vec<Expected> {
             continue;
         };
         for (li, l) in o.lines.iter().enumerate() {
-            let shipped: i64 = o
-                .shipments
-                .iter()
-                .filter(|s| s.shipped_at.is_some())
-                .flat_map(|s| &s.lines)
-                .filter(|x| x.1 == li)
-                .map(|x| x.2)
-                .sum();
+            let shipped = o.shipped_units(li);
             *in_flight
                 .entry((wh.to_string(), sku_key(&w.sizes[l.size].sku)))
                 .or_default() += l.quantity - shipped;

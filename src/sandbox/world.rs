@@ -164,6 +164,19 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
 }
 
+impl Order {
+    /// Units of line `li` in shipments that have shipped.
+    pub fn shipped_units(&self, li: usize) -> i64 {
+        self.shipments
+            .iter()
+            .filter(|s| s.shipped_at.is_some())
+            .flat_map(|s| &s.lines)
+            .filter(|x| x.1 == li)
+            .map(|x| x.2)
+            .sum()
+    }
+}
+
 /// An OrderWise sales order header.
 #[derive(Debug, Clone)]
 pub struct OwOrder {
