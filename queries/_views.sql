@@ -7,14 +7,15 @@
 --   cfg_warehouses(centra_warehouse, orderwise_location)
 --   cfg_carriers(orderwise_delivery_method, centra_carrier, centra_service)
 --   cfg_vat_codes(tax_percent, vat_code)
--- Files whose name starts with "_" are shared definitions, not checks.
+-- Files whose name starts with "_" are shared definitions, not checks. The heavier ones are
+-- tables rather than views, so the checks that share them compute them once.
 
 -- Money as people write it: at least two decimals, no trailing zeros beyond them (19.99, 33.3167).
 create macro money_text(x) as
     regexp_replace(cast(cast(x as decimal(18, 4)) as varchar), '(\.\d\d[1-9]*)0+$', '\1');
 
 -- Centra orders with the figures reconcile compares, named for what they are.
-create view centra_order_figures as
+create table centra_order_figures as
 select
     o.*,
     cast(o.number as varchar)        as order_key,   -- meets OrderWise's external_ref
@@ -38,7 +39,7 @@ select distinct orderwise_session as session_id from cfg_markets;
 
 -- Each Centra order with the one OrderWise order its values are compared against: the first live
 -- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift.
-create view matched_orders as
+create table matched_orders as
 with ranked as (
     select w.*,
            row_number() over (partition by w.external_ref_key
@@ -85,7 +86,7 @@ select distinct external_ref_key as order_key from ow_orders where external_ref_
 -- SKUs are compared on sku_key (trimmed, case-folded): an exact match is also a key match, and a
 -- match on the key alone is reported once by product.sku_format, then treated as the same SKU here.
 -- The SKU shown is Centra's where Centra has it.
-create view sku_names as
+create table sku_names as
 select sku_key, arg_min(sku, priority) as sku from (
     select sku_key, sku, 1 as priority from centra_products
     union all select sku_key, sku, 2 from centra_stock
@@ -157,7 +158,7 @@ where l.sku_key is not null
 group by l.sku_key;
 
 -- Units per SKU on each side of a live order: Centra's ordered quantity and OrderWise's required.
-create view order_line_quantities as
+create table order_line_quantities as
 with centra as (
     select m.order_key, m.number, l.sku_key, sum(l.quantity) as qty
     from live_orders m join centra_order_lines l on l.order_number = m.number
@@ -174,7 +175,7 @@ from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key =
 
 -- Shipped units per live order and SKU: Centra's shipped shipments against OrderWise's despatches,
 -- all of them and those older than the SLA (younger ones are not expected in Centra yet).
-create view shipment_quantities as
+create table shipment_quantities as
 with centra as (
     select m.order_key, sl.sku_key, sum(sl.quantity) as qty
     from live_orders m
@@ -197,7 +198,7 @@ select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.sku_key, w.sk
 from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
 
 -- Live orders whose despatches older than the SLA are not all shipped in Centra.
-create view shipments_behind as
+create table shipments_behind as
 select order_key, sum(centra_shipped) as centra_shipped, sum(orderwise_despatched_before_sla) as despatched_before_sla
 from shipment_quantities
 group by order_key
