@@ -95,3 +95,36 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     );
     assert_eq!(csv.lines().count() as u64, outcome.summary.total + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn since_window_extracts_recent_changes_and_reconcile_warns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(13, 2000), 0.0, 13).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let since = chrono::Utc::now() - chrono::Duration::days(3);
+    let opts = tally::extract::Options {
+        out: tmp.path().join("snapshots"),
+        window: tally::snapshot::Window::Since { since },
+        progress: false,
+        retry: common::quick_retry(),
+    };
+    let snap = tally::extract::run(&cfg, &secrets, &opts).await.unwrap();
+    let recent = sb
+        .shared
+        .world
+        .read()
+        .unwrap()
+        .orders
+        .iter()
+        .filter(|o| o.updated_at >= since)
+        .count() as u64;
+    assert_eq!(snap.manifest.rows("centra/orders"), recent);
+    assert!(recent > 0 && recent < 2000, "{recent}");
+    let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    assert!(
+        outcome.summary.warnings[0].starts_with("this snapshot holds only"),
+        "{:?}",
+        outcome.summary.warnings
+    );
+    sb.stop().await;
+}

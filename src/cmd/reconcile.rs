@@ -72,9 +72,16 @@ pub fn print_summary(s: &tally::reconcile::Summary) {
             money.join(", ")
         }
     );
+    if let Some(window) = s
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("this snapshot holds only"))
+    {
+        println!("warning: {window}");
+    }
     if !s.warnings.is_empty() {
         println!(
-            "{} extraction warnings (see manifest.json)",
+            "{} warnings in summary.json (extraction warnings from manifest.json included)",
             s.warnings.len()
         );
     }

@@ -153,6 +153,15 @@ pub fn build(
         despatches: count(conn, "SELECT count(*) FROM ow_despatches")?,
     };
     let m = &snapshot.manifest;
+    let mut warnings = m.warnings.clone();
+    if let Window::Since { since } = &m.window {
+        warnings.insert(
+            0,
+            format!(
+                "this snapshot holds only orders and despatches changed since {since}: orders outside the window look missing or unexpected and month totals are partial; reconcile a full snapshot (tally extract --full) before closing a month"
+            ),
+        );
+    }
     Ok(Summary {
         snapshot_id: m.snapshot_id.clone(),
         extracted_at: m.started_at,
@@ -169,6 +178,6 @@ pub fn build(
         by_owner,
         money_at_stake: money,
         checks: lines,
-        warnings: m.warnings.clone(),
+        warnings,
     })
 }
