@@ -15,6 +15,7 @@ pub mod connectors;
 pub mod demo;
 pub mod extract;
 pub mod model;
+pub mod plan;
 pub mod reconcile;
 pub mod report;
 pub mod sandbox;

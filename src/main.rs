@@ -27,6 +27,8 @@ enum Command {
     Reconcile(cmd::reconcile::Args),
     /// Render a report of a reconciled snapshot.
     Report(cmd::report::Args),
+    /// Turn a snapshot's fixable exceptions into reviewed actions.
+    Plan(cmd::plan::Args),
     /// List the check catalogue.
     Checks(cmd::checks::Args),
 }
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Extract(a) => cmd::extract::run(a),
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Plan(a) => cmd::plan::run(a),
         Command::Checks(a) => cmd::checks::run(a),
     };
     cmd::finish(result)

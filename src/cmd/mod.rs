@@ -3,6 +3,7 @@
 pub mod checks;
 pub mod demo;
 pub mod extract;
+pub mod plan;
 pub mod reconcile;
 pub mod report;
 pub mod sandbox;

@@ -7,7 +7,7 @@
 //! old snapshot gives the same answer tomorrow.
 
 pub mod catalogue;
-mod session;
+pub mod session;
 mod summary;
 
 use std::path::{Path, PathBuf};
