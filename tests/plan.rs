@@ -74,7 +74,7 @@ async fn plan_covers_every_fixable_exception_once() {
     );
 
     // Orders are posted with Centra's values, to the mapped session.
-    let world = sb.shared.world.read().unwrap();
+    let world = sb.shared.world.read().unwrap().clone();
     let mut posted = 0;
     for a in &plan.actions {
         if let Action::PostOrder {
@@ -114,7 +114,6 @@ async fn plan_covers_every_fixable_exception_once() {
         }
     }
     assert!(posted > 0);
-    drop(world);
 
     // Stable keys: the same snapshot plans the same actions with the same keys.
     let again = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 5 }).unwrap();
