@@ -140,9 +140,9 @@ select
     coalesce(c.centra_warehouse, w.centra_warehouse)                as centra_warehouse,
     coalesce(c.sku_key, w.sku_key)                                  as sku_key,
     c.centra_free,
-    coalesce(w.units, 0)                                            as orderwise_units,
-    coalesce(f.units, 0)                                            as in_flight,
-    coalesce(w.units, 0) - coalesce(f.units, 0)                     as expected_free
+    cast(coalesce(w.units, 0) as bigint)                            as orderwise_units,
+    cast(coalesce(f.units, 0) as bigint)                            as in_flight,
+    cast(coalesce(w.units, 0) - coalesce(f.units, 0) as bigint)     as expected_free
 from centra c
 full join orderwise_units w on w.sku_key = c.sku_key and w.centra_warehouse = c.centra_warehouse
 left join in_flight_units f

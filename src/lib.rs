@@ -10,6 +10,7 @@
 //! [`sandbox`] simulates both APIs over a generated business with known drift, and [`demo`] runs
 //! the whole pipeline against it. Only [`connectors`] talk to the network.
 
+pub mod apply;
 pub mod config;
 pub mod connectors;
 pub mod demo;

@@ -29,6 +29,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Turn a snapshot's fixable exceptions into reviewed actions.
     Plan(cmd::plan::Args),
+    /// Send a reviewed plan to Centra and OrderWise (a dry run unless --execute).
+    Apply(cmd::apply::Args),
     /// List the check catalogue.
     Checks(cmd::checks::Args),
 }
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Reconcile(a) => cmd::reconcile::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Plan(a) => cmd::plan::run(a),
+        Command::Apply(a) => cmd::apply::run(a),
         Command::Checks(a) => cmd::checks::run(a),
     };
     cmd::finish(result)

@@ -167,7 +167,7 @@ fn the_repo_copy_of_the_contract_is_the_shared_one() {
 #[tokio::test]
 async fn connector_queries_validate_against_the_contract_schema() {
     let schema = sandbox_schema();
-    let variables = serde_json::json!({ "first": 5, "after": null, "where": null, "withTotal": true, "limit": 5, "page": 1 });
+    let variables = serde_json::json!({ "first": 5, "after": null, "where": null, "withTotal": true, "limit": 5, "page": 1, "skus": ["TS1001-BLK-M"], "number": 100001 });
     for query in tally::connectors::centra::ALL_QUERIES {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables.clone()));
@@ -187,5 +187,38 @@ async fn invalid_arguments_are_refused_like_centra() {
     ] {
         let response = schema.execute(query).await;
         assert!(!response.errors.is_empty(), "{query} was accepted");
+    }
+}
+
+#[tokio::test]
+async fn connector_mutations_validate_against_the_contract_schema() {
+    use tally::connectors::centra::{
+        CHANGE_STOCK_MUTATION, COMPLETE_SHIPMENT_MUTATION, CREATE_SHIPMENT_MUTATION,
+    };
+    let schema = sandbox_schema();
+    let cases = [
+        (
+            CHANGE_STOCK_MUTATION,
+            serde_json::json!({"input": {"intoWarehouse": {"id": 1}, "description": "t", "productSizes": [{"productSize": {"SKU": "nope"}, "quantity": 1}]}}),
+        ),
+        (
+            CREATE_SHIPMENT_MUTATION,
+            serde_json::json!({"input": {"order": {"number": 1}, "lines": [{"orderLine": {"id": 1}, "quantity": 1}]}}),
+        ),
+        (
+            COMPLETE_SHIPMENT_MUTATION,
+            serde_json::json!({"id": 1, "input": {"shipmentInfo": {"carrier": "DPD"}}}),
+        ),
+    ];
+    for (mutation, variables) in cases {
+        let request = async_graphql::Request::new(mutation)
+            .variables(async_graphql::Variables::from_json(variables));
+        let response = schema.execute(request).await;
+        // userErrors (unknown size, order or shipment) are data; GraphQL errors would be a bad document.
+        assert!(
+            response.errors.is_empty(),
+            "{mutation}\n{:?}",
+            response.errors
+        );
     }
 }

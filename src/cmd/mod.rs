@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns its flags into typed input, calls the library and prints.
 
+pub mod apply;
 pub mod checks;
 pub mod demo;
 pub mod extract;

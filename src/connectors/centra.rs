@@ -89,13 +89,42 @@ pub const WAREHOUSES_QUERY: &str = r#"query Warehouses($limit: Int!, $page: Int!
   warehouses(limit: $limit, page: $page) { id name }
 }"#;
 
+/// Live stock of sizes by SKU, re-read before a stock correction.
+pub const LIVE_STOCK_QUERY: &str = r#"query LiveStock($skus: [String!], $limit: Int!) {
+  productSizes(where: {SKU: $skus}, limit: $limit) { id SKU stock(limit: 200) { warehouse { id } freeToAllocateQuantity } }
+}"#;
+
+/// One order's lines and shipments, re-read before a shipment is created.
+pub const ORDER_SHIPMENTS_QUERY: &str = r#"query OrderShipments($number: Int!) {
+  orderConnection(first: 1, where: {number: [$number]}) {
+    edges { node { number lines { id quantity } shipments { id isShipped lines { quantity orderLine { id } } } } }
+  }
+}"#;
+
+/// A stock delta for many sizes in one warehouse.
+pub const CHANGE_STOCK_MUTATION: &str = r#"mutation ChangeStock($input: StockChangeInput!) {
+  changeStock(input: $input) { userErrors { message path } userWarnings { message path } }
+}"#;
+
+/// Creates an unshipped shipment.
+pub const CREATE_SHIPMENT_MUTATION: &str = r#"mutation CreateShipment($input: ShipmentCreateInput!) {
+  createShipment(input: $input) { shipment { id } userErrors { message path } userWarnings { message path } }
+}"#;
+
+/// Completes a shipment with tracking, carrier and service.
+pub const COMPLETE_SHIPMENT_MUTATION: &str = r#"mutation CompleteShipment($id: Int!, $input: ShipmentCompleteInput!) {
+  completeShipment(id: $id, input: $input) { shipment { id isShipped } userErrors { message path } userWarnings { message path } }
+}"#;
+
 /// Every query the connector sends, for the test that validates them against the contract schema.
-pub const ALL_QUERIES: [&str; 5] = [
+pub const ALL_QUERIES: [&str; 7] = [
     RATE_LIMITS_QUERY,
     ORDERS_QUERY,
     PRODUCTS_QUERY,
     MARKETS_QUERY,
     WAREHOUSES_QUERY,
+    LIVE_STOCK_QUERY,
+    ORDER_SHIPMENTS_QUERY,
 ];
 
 /// A Centra connection.
@@ -142,11 +171,32 @@ impl Centra {
         query: &str,
         variables: serde_json::Value,
     ) -> Result<T, Error> {
+        self.send(what, query, variables, Replay::Safe).await
+    }
+
+    /// Sends one mutation, once: a failure whose outcome is unknown comes back as
+    /// [`Error::OutcomeUnknown`] for the caller to resolve by re-reading.
+    pub async fn mutate<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        mutation: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, Error> {
+        self.send(what, mutation, variables, Replay::Never).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        query: &str,
+        variables: serde_json::Value,
+        replay: Replay,
+    ) -> Result<T, Error> {
         let body =
             serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json");
         let reply = self
             .http
-            .send(what, Replay::Safe, || {
+            .send(what, replay, || {
                 self.http
                     .client()
                     .post(&self.url)
@@ -231,6 +281,41 @@ impl Centra {
             .find(|l| l.kind == "REQUEST_COUNT" && l.interval_seconds == "TEN_SECONDS")
             .map_or(60, |l| l.quota.max(1));
         let pace = ((quota * 4) / 5).max(1) as u32;
+        self.http.pace(pace, std::time::Duration::from_secs(10));
+        Ok(pace)
+    }
+
+    /// Reads `rateLimits` and paces every request to the mutation budget of ten seconds (a fifth
+    /// kept for other integrations): applying a plan is mostly writes.
+    pub async fn pace_for_writes(&mut self) -> Result<u32, Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Limits {
+            rate_limits: Vec<Limit>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Limit {
+            #[serde(rename = "type")]
+            kind: String,
+            interval_seconds: String,
+            #[serde(deserialize_with = "int")]
+            quota: i64,
+        }
+        let limits: Limits = self
+            .query("rateLimits", RATE_LIMITS_QUERY, json!({}))
+            .await?;
+        let quota = |kind: &str| {
+            limits
+                .rate_limits
+                .iter()
+                .find(|l| l.kind == kind && l.interval_seconds == "TEN_SECONDS")
+                .map(|l| l.quota.max(1))
+        };
+        let budget = quota("MUTATION_COUNT")
+            .unwrap_or(20)
+            .min(quota("REQUEST_COUNT").unwrap_or(60));
+        let pace = ((budget * 4) / 5).max(1) as u32;
         self.http.pace(pace, std::time::Duration::from_secs(10));
         Ok(pace)
     }

@@ -64,6 +64,8 @@ enum Attempt {
         detail: String,
         retry_after: Option<Duration>,
         connect: bool,
+        /// Refused before it ran (429): safe to send again even for a write.
+        rejected: bool,
     },
 }
 
@@ -135,7 +137,12 @@ impl Http {
             .with_jitter();
         let result = attempt
             .retry(backoff)
-            .when(|_| replay == Replay::Safe)
+            .when(|e: &Attempt| {
+                let Attempt::Transient {
+                    rejected, connect, ..
+                } = e;
+                replay == Replay::Safe || *rejected || *connect
+            })
             .adjust(|e: &Attempt, dur| {
                 let Attempt::Transient { retry_after, .. } = e;
                 dur.map(|d| retry_after.map_or(d, |r| r + Duration::from_millis(50)))
@@ -147,7 +154,10 @@ impl Http {
             .await;
         result.map_err(|e| {
             let Attempt::Transient {
-                detail, connect, ..
+                detail,
+                connect,
+                rejected,
+                ..
             } = e;
             if connect {
                 Error::Unreachable {
@@ -155,7 +165,7 @@ impl Http {
                     what: what.into(),
                     detail,
                 }
-            } else if replay == Replay::Never {
+            } else if replay == Replay::Never && !rejected {
                 Error::OutcomeUnknown {
                     system: self.system,
                     what: what.into(),
@@ -177,6 +187,7 @@ impl Http {
             detail: describe(&e),
             retry_after: None,
             connect: e.is_connect(),
+            rejected: false,
         })?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -187,6 +198,7 @@ impl Http {
             detail: format!("reading the body: {}", describe(&e)),
             retry_after: None,
             connect: false,
+            rejected: false,
         })?;
         if transient {
             let retry_after = headers
@@ -198,6 +210,7 @@ impl Http {
                 detail: format!("HTTP {status}: {excerpt}"),
                 retry_after,
                 connect: false,
+                rejected: status == StatusCode::TOO_MANY_REQUESTS,
             });
         }
         Ok(Reply {

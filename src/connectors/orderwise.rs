@@ -456,6 +456,98 @@ impl OrderWise {
     }
 }
 
+/// What posting an order did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// 201: created.
+    Created { order_id: i64 },
+    /// 409: an order with that number exists in the session.
+    Exists { order_id: Option<i64> },
+}
+
+impl OrderWise {
+    /// The orders carrying `external_ref` (the `order_lookup` export): 0, 1 or, when something went
+    /// wrong, more.
+    pub async fn lookup(
+        &self,
+        ids: &ExportIds,
+        external_ref: &str,
+    ) -> Result<Vec<OrderRow>, Error> {
+        let mut all = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let params = json!([{ "name": "@external_ref", "value": external_ref }, { "name": "@after_id", "value": after }]);
+            let rows: Vec<OrderRow> = self
+                .export_page("order_lookup", ids.order_lookup, &params)
+                .await?;
+            let n = rows.len();
+            after = rows.last().map_or(after, |r| r.order_id);
+            all.extend(rows);
+            if n < PAGE_ROWS {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Posts a sales order to `session`, once. A lost response is [`Error::OutcomeUnknown`]: look the
+    /// order up before trying again.
+    pub async fn post_order(
+        &self,
+        session: i64,
+        reference: &str,
+        body: &[u8],
+    ) -> Result<Posted, Error> {
+        let url = format!("{}/sales/order?session_id={session}", self.base);
+        let what = format!("sales/order for {reference}");
+        let bytes = body.to_vec();
+        let mut renewed = false;
+        loop {
+            let token = self.token(false).await?;
+            let reply = self
+                .http
+                .send(&what, Replay::Never, || {
+                    self.http
+                        .client()
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(bytes.clone())
+                })
+                .await?;
+            let parsed: serde_json::Value =
+                serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+            match reply.status.as_u16() {
+                200..=202 => {
+                    return Ok(Posted::Created {
+                        order_id: parsed["orderId"].as_i64().unwrap_or(0),
+                    });
+                }
+                409 => {
+                    return Ok(Posted::Exists {
+                        order_id: parsed["orderId"].as_i64(),
+                    });
+                }
+                // Refused before it ran: a new token and one more try are safe.
+                401 if !renewed => {
+                    renewed = true;
+                    self.token(true).await?;
+                }
+                status => {
+                    return Err(Error::Status {
+                        system: SYSTEM,
+                        what,
+                        status,
+                        body: parsed["message"]
+                            .as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| String::from_utf8_lossy(&reply.body).into_owned()),
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// The month (`YYYY-MM`) of an OrderWise local datetime, read from its text: it is already local.
 fn local_month(text: &str) -> String {
     text.trim().chars().take(7).collect()

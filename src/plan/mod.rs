@@ -79,6 +79,9 @@ pub struct ShipmentLine {
     pub order_line_id: i64,
     pub sku: String,
     pub quantity: i64,
+    /// Units of the line Centra had shipped at the snapshot: apply ships until `shipped_before +
+    /// quantity` and not beyond, however often it runs.
+    pub shipped_before: i64,
 }
 
 /// One action of a plan.

@@ -86,6 +86,16 @@ pub(super) fn stock(conn: &Connection, opts: &Options) -> Result<Vec<Action>, Er
             });
             continue;
         }
+        if expected < 0 {
+            // Pushed to 0 below, but the exception stays until OrderWise has the stock.
+            out.push(Action::NoAction {
+                fixes: vec![fix.clone()],
+                reason: format!(
+                    "{sku} in {warehouse}: pushed to 0 in Centra, but OrderWise is still {} short for orders not yet imported; replenish or import them",
+                    -expected
+                ),
+            });
+        }
         let direction = if to > from { "in" } else { "out" };
         let price = price.zip(currency).map(|(p, c)| (dec(Some(p)), c));
         groups
@@ -98,7 +108,7 @@ pub(super) fn stock(conn: &Connection, opts: &Options) -> Result<Vec<Action>, Er
                     from,
                     to,
                 },
-                fix,
+                if expected < 0 { String::new() } else { fix },
                 price,
             ));
     }
@@ -120,7 +130,11 @@ pub(super) fn stock(conn: &Connection, opts: &Options) -> Result<Vec<Action>, Er
             };
             out.push(Action::PushStock {
                 key: String::new(),
-                fixes: batch.iter().map(|(_, f, _)| f.clone()).collect(),
+                fixes: batch
+                    .iter()
+                    .map(|(_, f, _)| f.clone())
+                    .filter(|f| !f.is_empty())
+                    .collect(),
                 warehouse: warehouse.clone(),
                 warehouse_id,
                 direction: direction.into(),
@@ -138,7 +152,8 @@ const MISSING: &str = "
 select e.number, e.market, e.currency, e.order_date_local,
        cast(e.gross_total as varchar), cast(e.net as varchar), cast(e.vat_total as varchar),
        cast(e.shipping_total as varchar), cast(e.discount_total as varchar), e.shipping_option,
-       m.orderwise_session, m.orderwise_customer
+       m.orderwise_session, m.orderwise_customer,
+       exists (select 1 from centra_shipments s where s.order_number = e.number and s.is_shipped) as shipped
 from expected_orders e
 left join cfg_markets m on m.centra_market = e.market
 where e.order_key not in (select order_key from orders_in_orderwise)
@@ -213,6 +228,7 @@ pub(super) fn orders(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, Err
         Option<String>,
         Option<i64>,
         Option<String>,
+        bool,
     );
     let mut stmt = conn.prepare(MISSING).map_err(|e| Error::duckdb(what, e))?;
     let orders: Vec<Row> = stmt
@@ -230,6 +246,7 @@ pub(super) fn orders(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, Err
                 r.get(9)?,
                 r.get(10)?,
                 r.get(11)?,
+                r.get(12)?,
             ))
         })
         .map_err(|e| Error::duckdb(what, e))?
@@ -249,6 +266,7 @@ pub(super) fn orders(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, Err
         _option,
         session,
         customer,
+        shipped,
     ) in orders
     {
         let fixes = vec![format!("order.missing_in_orderwise:{number}")];
@@ -269,6 +287,15 @@ pub(super) fn orders(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, Err
             out.push(Action::NoAction {
                 fixes,
                 reason: format!("order {number} has SKUs OrderWise does not know ({}); create the variants first", unknown.join(", ")),
+            });
+            continue;
+        }
+        if shipped {
+            out.push(Action::NoAction {
+                fixes,
+                reason: format!(
+                    "order {number} is already shipped in Centra: posting it would have the warehouse ship it again; book it in OrderWise as despatched by hand"
+                ),
             });
             continue;
         }
@@ -351,7 +378,7 @@ order by m.number, n.sku";
 
 /// Centra order lines of the orders concerned, with what each still has to ship.
 const OPEN_LINES: &str = "
-select l.order_number, l.sku_key, l.line_id, l.quantity - coalesce(s.shipped, 0)
+select l.order_number, l.sku_key, l.line_id, l.quantity - coalesce(s.shipped, 0), coalesce(s.shipped, 0)
 from centra_order_lines l
 left join centra_shipped_by_line s on s.order_line_id = l.line_id
 where l.order_number in (select number from live_orders)
@@ -394,8 +421,9 @@ pub(super) fn shipments(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, 
     let mut stmt = conn
         .prepare(OPEN_LINES)
         .map_err(|e| Error::duckdb(what, e))?;
-    // (order, sku key) -> [(line id, units left)]
-    let mut open: BTreeMap<(i64, String), Vec<(i64, i64)>> = BTreeMap::new();
+    // (order, sku key) -> [(line id, units left, units shipped)]
+    type OpenLine = (i64, i64, i64);
+    let mut open: BTreeMap<(i64, String), Vec<OpenLine>> = BTreeMap::new();
     let rows = stmt
         .query_map([], |r| {
             Ok((
@@ -403,13 +431,16 @@ pub(super) fn shipments(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, 
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
             ))
         })
         .map_err(|e| Error::duckdb(what, e))?;
     for row in rows {
-        let (n, key, line, left) = row.map_err(|e| Error::duckdb(what, e))?;
+        let (n, key, line, left, shipped) = row.map_err(|e| Error::duckdb(what, e))?;
         if let Some(key) = key {
-            open.entry((n, key)).or_default().push((line, left));
+            open.entry((n, key))
+                .or_default()
+                .push((line, left, shipped));
         }
     }
     let mut by_order: BTreeMap<i64, Vec<Gap>> = BTreeMap::new();
@@ -445,13 +476,15 @@ pub(super) fn shipments(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, 
         let mut short = None;
         for (_, sku, key, units, ..) in &gaps {
             let mut need = *units;
-            for (line, left) in open.get_mut(&(number, key.clone())).into_iter().flatten() {
+            for (line, left, shipped) in open.get_mut(&(number, key.clone())).into_iter().flatten()
+            {
                 let take = need.min(*left);
                 if take > 0 {
                     lines.push(ShipmentLine {
                         order_line_id: *line,
                         sku: sku.clone(),
                         quantity: take,
+                        shipped_before: *shipped,
                     });
                     *left -= take;
                     need -= take;

@@ -171,7 +171,7 @@ fn markets() -> Vec<Market> {
 }
 
 /// OrderWise delivery methods and their Centra carrier and service.
-const CARRIERS: [(&str, &str, &str, &str); 3] = [
+pub const CARRIERS: [(&str, &str, &str, &str); 3] = [
     ("DPD Next Day", "DPD", "DPD", "Next Day"),
     ("Royal Mail 48", "Royal Mail", "Royal Mail", "Tracked 48"),
     ("DHL Parcel", "DHL", "DHL", "Parcel Connect"),
@@ -970,6 +970,11 @@ fn mirror_and_drift(
     for (i, fate) in fates.iter().enumerate() {
         let o = &mut w.orders[i];
         match fate {
+            // OrderWise never had it, so nobody shipped it: still confirmed in Centra.
+            Fate::Missing => {
+                o.shipments.clear();
+                o.status = Status::Confirmed;
+            }
             Fate::NotUpdated => {
                 // The integration never told Centra: no shipment, still confirmed.
                 o.shipments.clear();

@@ -389,3 +389,276 @@ mod tests {
         assert!(export(&w, 101, body).unwrap().is_empty());
     }
 }
+
+/// The body of `POST /sales/order` (contract: orderwise.md "Writes").
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostedOrder {
+    order_header: PostedHeader,
+    customer: PostedCustomer,
+    order_lines: Vec<PostedLine>,
+    totals: PostedTotals,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostedHeader {
+    e_commerce_order_number: String,
+    order_date: String,
+    currency_code: String,
+    prices_include_vat: bool,
+    delivery_method: Option<String>,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    delivery_gross: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    delivery_net: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    delivery_vat: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    discount_gross: Decimal,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostedCustomer {
+    account_number: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostedLine {
+    variant_code: String,
+    quantity: i64,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    item_gross: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    line_net: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    line_vat: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    line_gross: Decimal,
+    vat_code: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct PostedTotals {
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    net: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    vat: Decimal,
+    #[serde(deserialize_with = "crate::connectors::json::decimal")]
+    gross: Decimal,
+}
+
+/// Creates a sales order as posted, with the real instance's rules: unknown variant codes,
+/// delivery methods or totals that do not add up are refused (400, nothing created); an order
+/// number already in the session is a 409 naming it. Returns (status, JSON body).
+pub fn post_order(w: &mut World, session: i64, body: &[u8]) -> (StatusCode, String) {
+    let msg = |m: String| serde_json::json!({ "message": m }).to_string();
+    let order: PostedOrder = match serde_json::from_slice(body) {
+        Ok(o) => o,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                msg(format!("The request is invalid: {e}")),
+            );
+        }
+    };
+    let h = &order.order_header;
+    let reference = h.e_commerce_order_number.clone();
+    if let Some(existing) = w.orderwise.orders.iter().find(|o| {
+        o.session_id == session
+            && o.external_ref.as_deref().map(str::trim) == Some(reference.trim())
+    }) {
+        let body = serde_json::json!({ "message": format!("Order {reference} already exists in session {session}."), "orderId": existing.order_id });
+        return (StatusCode::CONFLICT, body.to_string());
+    }
+    if !w.config.markets.iter().any(|m| {
+        m.orderwise_session == session && m.orderwise_customer == order.customer.account_number
+    }) {
+        return (
+            StatusCode::BAD_REQUEST,
+            msg(format!(
+                "Unknown customer {} for session {session}.",
+                order.customer.account_number
+            )),
+        );
+    }
+    if let Some(method) = &h.delivery_method
+        && !w
+            .config
+            .carriers
+            .iter()
+            .any(|c| &c.orderwise_delivery_method == method)
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            msg(format!("Unknown delivery method {method}.")),
+        );
+    }
+    for l in &order.order_lines {
+        if !w.orderwise.variants.iter().any(|v| v.sku == l.variant_code) {
+            return (
+                StatusCode::BAD_REQUEST,
+                msg(format!("Unknown variant code {}.", l.variant_code)),
+            );
+        }
+        if l.line_net + l.line_vat != l.line_gross || l.quantity <= 0 {
+            return (
+                StatusCode::BAD_REQUEST,
+                msg(format!("Line {} does not add up.", l.variant_code)),
+            );
+        }
+    }
+    let t = &order.totals;
+    let lines_gross: Decimal = order.order_lines.iter().map(|l| l.line_gross).sum();
+    if t.net + t.vat != t.gross
+        || lines_gross + h.delivery_gross - h.discount_gross != t.gross
+        || !h.prices_include_vat
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            msg("The order totals do not add up.".into()),
+        );
+    }
+    let Ok(order_datetime) = NaiveDateTime::parse_from_str(&h.order_date, LOCAL_FORMAT) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            msg(format!(
+                "orderDate {} is not YYYY-MM-DDTHH:MM:SS.",
+                h.order_date
+            )),
+        );
+    };
+    let Some(currency) = ["GBP", "EUR", "SEK", "USD"]
+        .into_iter()
+        .find(|c| *c == h.currency_code)
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            msg(format!("Unknown currency {}.", h.currency_code)),
+        );
+    };
+    let rates: Vec<Decimal> = order
+        .order_lines
+        .iter()
+        .map(|l| {
+            w.config
+                .vat_codes
+                .iter()
+                .find(|(_, c)| **c == l.vat_code)
+                .and_then(|(r, _)| r.parse().ok())
+                .unwrap_or_default()
+        })
+        .collect();
+    let lines_for_stock: Vec<(String, Decimal)> = order
+        .order_lines
+        .iter()
+        .map(|l| (l.variant_code.clone(), Decimal::from(l.quantity)))
+        .collect();
+    let now = w.local(chrono::Utc::now());
+    let order_id = w
+        .orderwise
+        .orders
+        .iter()
+        .map(|o| o.order_id)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let line_id = w
+        .orderwise
+        .lines
+        .iter()
+        .map(|l| l.line_id)
+        .max()
+        .unwrap_or(0);
+    for (n, (l, rate)) in (1..).zip(order.order_lines.iter().zip(rates)) {
+        w.orderwise.lines.push(super::world::OwLine {
+            line_id: line_id + n,
+            order_id,
+            sku: l.variant_code.clone(),
+            qty_required: Decimal::from(l.quantity),
+            qty_sent: Decimal::ZERO,
+            item_gross: l.item_gross,
+            line_net: l.line_net,
+            line_vat: l.line_vat,
+            line_gross: l.line_gross,
+            vat_code: match l.vat_code.as_str() {
+                "T0" => "T0",
+                "T1" => "T1",
+                "T5" => "T5",
+                "T6" => "T6",
+                "T7" => "T7",
+                _ => "T9",
+            },
+            vat_rate: rate,
+            amended_at: now,
+        });
+    }
+    let delivery_method = h
+        .delivery_method
+        .as_ref()
+        .and_then(|m| {
+            w.config
+                .carriers
+                .iter()
+                .position(|c| &c.orderwise_delivery_method == m)
+        })
+        .map(|i| super::generate::CARRIERS[i.min(super::generate::CARRIERS.len() - 1)].0);
+    let order = super::world::OwOrder {
+        order_id,
+        external_ref: Some(reference),
+        session_id: session,
+        order_datetime,
+        status: "Awaiting Despatch",
+        currency,
+        total_net: t.net,
+        total_vat: t.vat,
+        total_gross: t.gross,
+        delivery_net: h.delivery_net,
+        delivery_vat: h.delivery_vat,
+        delivery_gross: h.delivery_gross,
+        discount_gross: h.discount_gross,
+        delivery_method,
+        amended_at: now,
+    };
+    let number = order.order_number();
+    w.orderwise.orders.push(order);
+    allocate(w, session, &lines_for_stock);
+    (
+        StatusCode::CREATED,
+        serde_json::json!({ "orderId": order_id, "orderNumber": number }).to_string(),
+    )
+}
+
+/// OrderWise allocates a new order's units: free stock falls at the first location of the
+/// warehouse the session's market draws from.
+fn allocate(w: &mut World, session: i64, lines: &[(String, Decimal)]) {
+    let Some(market) = w
+        .config
+        .markets
+        .iter()
+        .find(|m| m.orderwise_session == session)
+    else {
+        return;
+    };
+    let Some(location) = w
+        .config
+        .warehouses
+        .iter()
+        .find(|wh| wh.centra_warehouse == market.centra_warehouse)
+        .and_then(|wh| wh.orderwise_locations.first().cloned())
+    else {
+        return;
+    };
+    for (sku, qty) in lines {
+        if let Some(row) = w
+            .orderwise
+            .stock
+            .iter_mut()
+            .find(|s| &s.sku == sku && s.location_name == location)
+        {
+            row.free -= *qty;
+        }
+    }
+}

@@ -60,6 +60,9 @@ pub struct Behaviour {
     pub plan: RatePlan,
     /// How long an OrderWise token lives.
     pub token_ttl: Duration,
+    /// Fraction of writes (Centra mutations, OrderWise order posts) that succeed on the server but
+    /// whose response is lost (answered 502), seeded like the other faults.
+    pub lost_write_rate: f64,
     /// How many calls an OrderWise token serves before it expires (tests use it to make expiry
     /// happen at a known point rather than after a time).
     pub token_max_uses: Option<u64>,
@@ -73,6 +76,7 @@ impl Default for Behaviour {
             plan: RatePlan::LARGE,
             token_ttl: Duration::from_secs(600),
             token_max_uses: None,
+            lost_write_rate: 0.0,
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct Stats {
     pub throttled: AtomicU64,
     pub faults: AtomicU64,
     pub tokens_minted: AtomicU64,
+    pub lost_writes: AtomicU64,
+    pub orders_posted: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,6 +193,22 @@ impl Shared {
         })
     }
 
+    /// Whether this write's response is lost (the write itself has happened).
+    fn lose_write(&self) -> bool {
+        if self.behaviour.lost_write_rate <= 0.0 {
+            return false;
+        }
+        let lost = self
+            .faults
+            .lock()
+            .expect("fault lock")
+            .random_bool(self.behaviour.lost_write_rate.min(1.0));
+        if lost {
+            self.stats.lost_writes.fetch_add(1, Ordering::Relaxed);
+        }
+        lost
+    }
+
     /// What `rateLimits` reports.
     pub fn rate_limits(&self) -> Vec<RateLimit> {
         let mut buckets = self.buckets.lock().expect("bucket lock");
@@ -286,6 +308,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/graphql", post(centra_endpoint))
         .route("/owapi/token/gettoken", get(orderwise_token))
+        .route("/owapi/sales/order", post(orderwise_post_order))
         .route(
             "/owapi/system/export-definition/{id}",
             post(orderwise_export),
@@ -333,6 +356,9 @@ async fn centra_endpoint(
         return shared.throttled(wait);
     }
     let response = schema.execute(request).await;
+    if mutations > 0 && shared.lose_write() {
+        return graphql_error(StatusCode::BAD_GATEWAY, "Bad gateway", "internal");
+    }
     let body = serde_json::to_string(&response).expect("a GraphQL response serialises");
     (
         StatusCode::OK,
@@ -470,4 +496,33 @@ async fn orderwise_export(
         }
         Err((status, message)) => ow_message(status, &message),
     }
+}
+
+/// Query of the order post: the session the order goes through.
+#[derive(serde::Deserialize)]
+struct SessionQuery {
+    session_id: i64,
+}
+
+async fn orderwise_post_order(
+    State((shared, _)): AppState,
+    axum::extract::Query(q): axum::extract::Query<SessionQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = orderwise_gate(&shared, &headers) {
+        return *r;
+    }
+    let (status, body) = orderwise::post_order(
+        &mut shared.world.write().expect("world lock"),
+        q.session_id,
+        &body,
+    );
+    if status == StatusCode::CREATED {
+        shared.stats.orders_posted.fetch_add(1, Ordering::Relaxed);
+        if shared.lose_write() {
+            return ow_message(StatusCode::BAD_GATEWAY, "The gateway timed out.");
+        }
+    }
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -1,0 +1,253 @@
+//! `tally apply` end to end against the sandbox: what the plan fixes is gone after a second
+//! extraction, nothing else changes, and a lost response is never written twice.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+
+use tally::apply::Options;
+
+async fn exceptions_after_extract(
+    cfg: &tally::config::Config,
+    secrets: &tally::config::Secrets,
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, BTreeSet<String>) {
+    let snap = common::extract(cfg, secrets, dir, common::quick_retry())
+        .await
+        .unwrap();
+    tally::reconcile::run(&snap.dir, cfg).unwrap();
+    let found = tally::reconcile::read_exceptions(&snap.dir)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}:{}", e.check, e.key))
+        .collect();
+    (snap.dir, found)
+}
+
+async fn plan_apply_and_check(seed: u64, lost_write_rate: f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let behaviour = tally::sandbox::Behaviour {
+        lost_write_rate,
+        fault_seed: seed,
+        ..Default::default()
+    };
+    let sb = tally::sandbox::serve(common::world(seed, 3000), behaviour, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let (snap, before) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let plan = tally::plan::build(&snap, &cfg, &Default::default()).unwrap();
+    let plan_path = tmp.path().join("plan.jsonl");
+    tally::plan::write(&plan, &plan_path).unwrap();
+    let fixed: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.key().is_some())
+        .flat_map(|a| a.fixes().to_vec())
+        .collect();
+    assert!(!fixed.is_empty());
+
+    // A dry run sends nothing.
+    let dry = Options {
+        execute: false,
+        batch_size: None,
+        only: None,
+        retry: common::quick_retry(),
+    };
+    let report = tally::apply::run(&plan_path, &cfg, &secrets, &dry)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.outcomes.get("dry_run").copied(),
+        Some(fixed_actions(&plan))
+    );
+    assert_eq!(sb.shared.stats.orders_posted.load(Ordering::Relaxed), 0);
+
+    let run = Options {
+        execute: true,
+        ..dry
+    };
+    let posts_planned = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == "post_order")
+        .count() as u64;
+    assert!(
+        posts_planned > 0,
+        "seed {seed}: the scenario should have orders to post"
+    );
+    // Lost responses leave some actions failed for this run; the next run resolves them.
+    for _ in 0..4 {
+        let report = tally::apply::run(&plan_path, &cfg, &secrets, &run)
+            .await
+            .unwrap();
+        if !report.outcomes.contains_key("failed") {
+            break;
+        }
+    }
+    let (_, after) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("2")).await;
+    let still: Vec<&String> = fixed.iter().filter(|f| after.contains(*f)).collect();
+    assert!(
+        still.is_empty(),
+        "seed {seed}: still there after apply: {still:?}"
+    );
+    // Nothing else changed, except month totals the posted orders were part of.
+    let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
+    let changed: Vec<&String> = expected_after
+        .symmetric_difference(&after.iter().collect())
+        .copied()
+        .filter(|e| !e.starts_with("finance.period_mismatch:"))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "seed {seed}: apply changed other exceptions: {changed:?}"
+    );
+    // Each missing order was posted once: no OrderWise duplicates appeared.
+    assert_eq!(
+        sb.shared.stats.orders_posted.load(Ordering::Relaxed),
+        posts_planned,
+        "seed {seed}"
+    );
+    if lost_write_rate > 0.0 {
+        assert!(
+            sb.shared.stats.lost_writes.load(Ordering::Relaxed) > 0,
+            "no response was lost"
+        );
+    }
+    assert!(
+        !after
+            .iter()
+            .any(|e| e.starts_with("order.duplicated_in_orderwise:") && !before.contains(e))
+    );
+    sb.stop().await;
+}
+
+fn fixed_actions(plan: &tally::plan::Plan) -> usize {
+    plan.actions.iter().filter(|a| a.key().is_some()).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_fixes_what_the_plan_says_and_nothing_else() {
+    plan_apply_and_check(31, 0.0).await;
+    plan_apply_and_check(32, 0.0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_responses_are_resolved_by_reading_not_by_writing_again() {
+    plan_apply_and_check(33, 0.3).await;
+}
+
+/// Runs `tally apply --execute` as a process and kills it after `after`; true if it finished first.
+fn apply_killed_after(
+    plan: &std::path::Path,
+    config: &std::path::Path,
+    after: std::time::Duration,
+) -> bool {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(["apply", "--execute", "--config"])
+        .arg(config)
+        .arg(plan)
+        .env(
+            "TALLY_SANDBOX_CENTRA_TOKEN",
+            tally::sandbox::server::CENTRA_TOKEN,
+        )
+        .env(
+            "TALLY_SANDBOX_ORDERWISE_USER",
+            tally::sandbox::server::ORDERWISE_USER,
+        )
+        .env(
+            "TALLY_SANDBOX_ORDERWISE_PASSWORD",
+            tally::sandbox::server::ORDERWISE_PASSWORD,
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        if started.elapsed() >= after {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_killed_at_random_points_finishes_without_duplicates_or_losses() {
+    use rand::{Rng, SeedableRng};
+    let tmp = tempfile::tempdir().unwrap();
+    // A plan of 60 writes per 10 s (paced to 48), so a run takes seconds and kills land mid-way.
+    let behaviour = tally::sandbox::Behaviour {
+        lost_write_rate: 0.1,
+        fault_seed: 41,
+        plan: tally::sandbox::RatePlan {
+            requests: 600,
+            mutations: 60,
+        },
+        ..Default::default()
+    };
+    let sb = tally::sandbox::serve(common::world(41, 3000), behaviour, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let config_path = tmp.path().join("tally.toml");
+    std::fs::write(&config_path, cfg.raw.to_toml()).unwrap();
+    let (snap, before) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 3 }).unwrap();
+    let plan_path = tmp.path().join("plan.jsonl");
+    tally::plan::write(&plan, &plan_path).unwrap();
+    let fixed: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter(|a| a.key().is_some())
+        .flat_map(|a| a.fixes().to_vec())
+        .collect();
+    let posts_planned = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == "post_order")
+        .count() as u64;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(41);
+    let (plan2, config2) = (plan_path.clone(), config_path.clone());
+    let kills = tokio::task::spawn_blocking(move || {
+        let mut kills = 0;
+        for _ in 0..20 {
+            let after = std::time::Duration::from_millis(rng.random_range(50..600));
+            if !apply_killed_after(&plan2, &config2, after) {
+                kills += 1;
+            }
+        }
+        // Then let it finish; lost responses may need a run or two more.
+        for _ in 0..5 {
+            if apply_killed_after(&plan2, &config2, std::time::Duration::from_secs(120)) {
+                break;
+            }
+        }
+        kills
+    })
+    .await
+    .unwrap();
+    assert!(kills >= 15, "only {kills} of 20 runs were interrupted");
+    let (_, after) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("2")).await;
+    let still: Vec<&String> = fixed.iter().filter(|f| after.contains(*f)).collect();
+    assert!(still.is_empty(), "lost: {still:?}");
+    let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
+    let changed: Vec<&String> = expected_after
+        .symmetric_difference(&after.iter().collect())
+        .copied()
+        .filter(|e| !e.starts_with("finance.period_mismatch:"))
+        .collect();
+    assert!(changed.is_empty(), "duplicated or changed: {changed:?}");
+    assert_eq!(
+        sb.shared.stats.orders_posted.load(Ordering::Relaxed),
+        posts_planned,
+        "each order posted exactly once"
+    );
+    sb.stop().await;
+}
