@@ -32,6 +32,9 @@ pub struct Outcome {
     pub snapshot: Extracted,
     pub summary: Summary,
     pub report: PathBuf,
+    /// The corrections tally would make (`tally apply` runs them).
+    pub plan: PathBuf,
+    pub plan_summary: std::collections::BTreeMap<&'static str, crate::plan::KindSummary>,
     pub truth: PathBuf,
     /// Expected exceptions reconcile did not report.
     pub missed: Vec<Expected>,
@@ -54,6 +57,8 @@ pub enum Error {
     Reconcile(#[from] reconcile::Error),
     #[error(transparent)]
     Report(#[from] report::Error),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::Error),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -133,6 +138,9 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
         report::Kind::Exceptions,
         Some(&opts.dir.join("exceptions.html")),
     )?;
+    let plan = crate::plan::build(&snapshot.dir, &cfg, &Default::default())?;
+    let plan_path = opts.dir.join("plan.jsonl");
+    crate::plan::write(&plan, &plan_path)?;
     let truth = sb.truth();
     let truth_path = opts.dir.join("truth.jsonl");
     sandbox::write_truth(&truth, &truth_path).map_err(io(&truth_path))?;
@@ -146,6 +154,8 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
         snapshot,
         summary: outcome.summary,
         report,
+        plan: plan_path,
+        plan_summary: plan.summary(),
         truth: truth_path,
         missed,
         extra,

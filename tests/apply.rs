@@ -251,3 +251,38 @@ async fn apply_killed_at_random_points_finishes_without_duplicates_or_losses() {
     );
     sb.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_within_the_default_mutation_budget_is_not_throttled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = tally::sandbox::serve(common::world(51, 600), Default::default(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let (snap, _) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 2 }).unwrap();
+    let plan_path = tmp.path().join("plan.jsonl");
+    tally::plan::write(&plan, &plan_path).unwrap();
+    // Now the tenant is on Centra's default plan: 20 mutations and 60 requests per 10 s.
+    sb.shared.set_plan(tally::sandbox::RatePlan::DEFAULT);
+    let opts = Options {
+        execute: true,
+        batch_size: None,
+        only: None,
+        retry: common::quick_retry(),
+    };
+    let throttled_before = sb.shared.stats.throttled.load(Ordering::Relaxed);
+    let report = tally::apply::run(&plan_path, &cfg, &secrets, &opts)
+        .await
+        .unwrap();
+    assert!(
+        !report.outcomes.contains_key("failed"),
+        "{:?}",
+        report.lines
+    );
+    let applied = report.outcomes.get("applied").copied().unwrap_or(0);
+    assert!(applied >= 5, "{:?}", report.outcomes);
+    let throttled = sb.shared.stats.throttled.load(Ordering::Relaxed) - throttled_before;
+    assert!(throttled <= 2, "{throttled} requests were throttled");
+    sb.stop().await;
+}

@@ -61,6 +61,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             println!("  extra  {} {}", e.check, e.key);
         }
     }
+    let planned: Vec<String> = o
+        .plan_summary
+        .iter()
+        .map(|(k, s)| format!("{} {k}", s.actions))
+        .collect();
+    println!(
+        "plan: {} ({}; review {}.review.csv)",
+        o.plan.display(),
+        planned.join(", "),
+        o.plan.display()
+    );
     println!("configuration: {}", o.config.display());
     println!("report: {}", o.report.display());
     println!("done in {:.1}s", started.elapsed().as_secs_f64());

@@ -193,6 +193,18 @@ impl Shared {
         })
     }
 
+    /// Switches the tenant to another rate-limit plan (a test moving to Centra's default plan).
+    pub fn set_plan(&self, plan: RatePlan) {
+        let mut buckets = self.buckets.lock().expect("bucket lock");
+        for b in buckets.iter_mut() {
+            b.quota = match b.kind {
+                RateLimitType::RequestCount => plan.requests,
+                RateLimitType::QueryComplexity => plan.requests * 1000,
+                RateLimitType::MutationCount => plan.mutations,
+            };
+        }
+    }
+
     /// Whether this write's response is lost (the write itself has happened).
     fn lose_write(&self) -> bool {
         if self.behaviour.lost_write_rate <= 0.0 {
