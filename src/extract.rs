@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Secrets};
-use crate::connectors::centra::{Centra, OrderSinks};
+use crate::connectors::centra::OrderSinks;
 use crate::connectors::http::RetryPolicy;
-use crate::connectors::orderwise::{Credentials, OrderWise, OrderWiseSinks};
+use crate::connectors::orderwise::OrderWiseSinks;
 use crate::connectors::{Error, Warnings};
 use crate::snapshot::{FileEntry, Manifest, SnapshotWriter, Sources, Window};
 
@@ -69,23 +69,7 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         Window::Since { since } => Some(*since),
     };
 
-    let mut centra = Centra::new(
-        &cfg.raw.centra.base_url,
-        secrets.centra_token.clone(),
-        &cfg.raw.centra.token_env,
-        opts.retry,
-    )?;
-    let orderwise = OrderWise::new(
-        &cfg.raw.orderwise.base_url,
-        Credentials {
-            user: secrets.orderwise_user.clone(),
-            password: secrets.orderwise_password.clone(),
-            user_env: cfg.raw.orderwise.user_env.clone(),
-            password_env: cfg.raw.orderwise.password_env.clone(),
-        },
-        cfg.timezone,
-        opts.retry,
-    )?;
+    let (mut centra, orderwise) = crate::connectors::clients(cfg, secrets, opts.retry)?;
 
     let mut order_sinks = OrderSinks {
         orders: writer.sink()?,

@@ -24,7 +24,7 @@ use crate::connectors::centra::{
     LIVE_STOCK_QUERY, ORDER_SHIPMENTS_QUERY,
 };
 use crate::connectors::http::RetryPolicy;
-use crate::connectors::orderwise::{Credentials, OrderWise, Posted};
+use crate::connectors::orderwise::{OrderWise, Posted};
 use crate::connectors::{Error as ConnectorError, json::int};
 use crate::plan::{Action, SizeChange};
 
@@ -168,24 +168,8 @@ pub async fn run(
         }
         return Ok(report);
     }
-    let mut centra = Centra::new(
-        &cfg.raw.centra.base_url,
-        secrets.centra_token.clone(),
-        &cfg.raw.centra.token_env,
-        opts.retry,
-    )?;
+    let (mut centra, orderwise) = crate::connectors::clients(cfg, secrets, opts.retry)?;
     centra.pace_for_writes().await?;
-    let orderwise = OrderWise::new(
-        &cfg.raw.orderwise.base_url,
-        Credentials {
-            user: secrets.orderwise_user.clone(),
-            password: secrets.orderwise_password.clone(),
-            user_env: cfg.raw.orderwise.user_env.clone(),
-            password_env: cfg.raw.orderwise.password_env.clone(),
-        },
-        cfg.timezone,
-        opts.retry,
-    )?;
     for a in selected {
         let key = a.key().expect("filtered").to_string();
         let done = match a {

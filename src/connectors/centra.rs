@@ -255,9 +255,8 @@ impl Centra {
         })
     }
 
-    /// Reads `rateLimits` and paces the client to the request budget of ten seconds, keeping a
-    /// fifth of it for the other integrations that share the tenant.
-    pub async fn pace_from_rate_limits(&mut self) -> Result<u32, Error> {
+    /// The ten-second quota of each rate-limit bucket (`REQUEST_COUNT`, `MUTATION_COUNT`...).
+    async fn ten_second_quotas(&self) -> Result<std::collections::BTreeMap<String, i64>, Error> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Limits {
@@ -275,49 +274,38 @@ impl Centra {
         let limits: Limits = self
             .query("rateLimits", RATE_LIMITS_QUERY, json!({}))
             .await?;
-        let quota = limits
+        Ok(limits
             .rate_limits
-            .iter()
-            .find(|l| l.kind == "REQUEST_COUNT" && l.interval_seconds == "TEN_SECONDS")
-            .map_or(60, |l| l.quota.max(1));
-        let pace = ((quota * 4) / 5).max(1) as u32;
-        self.http.pace(pace, std::time::Duration::from_secs(10));
-        Ok(pace)
+            .into_iter()
+            .filter(|l| l.interval_seconds == "TEN_SECONDS")
+            .map(|l| (l.kind, l.quota.max(1)))
+            .collect())
     }
 
-    /// Reads `rateLimits` and paces every request to the mutation budget of ten seconds (a fifth
-    /// kept for other integrations): applying a plan is mostly writes.
-    pub async fn pace_for_writes(&mut self) -> Result<u32, Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Limits {
-            rate_limits: Vec<Limit>,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Limit {
-            #[serde(rename = "type")]
-            kind: String,
-            interval_seconds: String,
-            #[serde(deserialize_with = "int")]
-            quota: i64,
-        }
-        let limits: Limits = self
-            .query("rateLimits", RATE_LIMITS_QUERY, json!({}))
-            .await?;
-        let quota = |kind: &str| {
-            limits
-                .rate_limits
-                .iter()
-                .find(|l| l.kind == kind && l.interval_seconds == "TEN_SECONDS")
-                .map(|l| l.quota.max(1))
-        };
-        let budget = quota("MUTATION_COUNT")
-            .unwrap_or(20)
-            .min(quota("REQUEST_COUNT").unwrap_or(60));
+    /// Paces every request to 80% of `budget` per ten seconds: the other fifth is left to the
+    /// integrations that share the tenant.
+    fn pace_to(&mut self, budget: i64) -> u32 {
         let pace = ((budget * 4) / 5).max(1) as u32;
         self.http.pace(pace, std::time::Duration::from_secs(10));
-        Ok(pace)
+        pace
+    }
+
+    /// Reads `rateLimits` and paces the client to the request budget (for extraction: reads).
+    pub async fn pace_from_rate_limits(&mut self) -> Result<u32, Error> {
+        let quotas = self.ten_second_quotas().await?;
+        Ok(self.pace_to(quotas.get("REQUEST_COUNT").copied().unwrap_or(60)))
+    }
+
+    /// Reads `rateLimits` and paces every request to the smaller of the mutation and request
+    /// budgets: applying a plan is mostly writes.
+    pub async fn pace_for_writes(&mut self) -> Result<u32, Error> {
+        let quotas = self.ten_second_quotas().await?;
+        let budget = quotas
+            .get("MUTATION_COUNT")
+            .copied()
+            .unwrap_or(20)
+            .min(quotas.get("REQUEST_COUNT").copied().unwrap_or(60));
+        Ok(self.pace_to(budget))
     }
 
     /// Streams every order updated in the window into the four order sinks.

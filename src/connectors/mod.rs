@@ -92,6 +92,32 @@ impl Error {
     }
 }
 
+/// Both clients for a configuration and its secrets.
+pub fn clients(
+    cfg: &crate::config::Config,
+    secrets: &crate::config::Secrets,
+    retry: http::RetryPolicy,
+) -> Result<(centra::Centra, orderwise::OrderWise), Error> {
+    let centra = centra::Centra::new(
+        &cfg.raw.centra.base_url,
+        secrets.centra_token.clone(),
+        &cfg.raw.centra.token_env,
+        retry,
+    )?;
+    let orderwise = orderwise::OrderWise::new(
+        &cfg.raw.orderwise.base_url,
+        orderwise::Credentials {
+            user: secrets.orderwise_user.clone(),
+            password: secrets.orderwise_password.clone(),
+            user_env: cfg.raw.orderwise.user_env.clone(),
+            password_env: cfg.raw.orderwise.password_env.clone(),
+        },
+        cfg.timezone,
+        retry,
+    )?;
+    Ok((centra, orderwise))
+}
+
 /// Warnings collected during extraction: records that were kept but are odd (a value rounded to
 /// four decimals, an unknown status, an ambiguous local time). They go into the manifest: nothing is
 /// dropped silently. Capped so a systematic problem does not flood the manifest.
