@@ -87,55 +87,6 @@ pub fn journal_path(plan: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn describe(a: &Action) -> String {
-    match a {
-        Action::PushStock {
-            warehouse,
-            direction,
-            sizes,
-            ..
-        } => format!(
-            "changeStock {} {warehouse}: {}",
-            if direction == "in" { "into" } else { "out of" },
-            sizes
-                .iter()
-                .map(|s| format!("{} {:+}", s.sku, s.to - s.from))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Action::PostOrder {
-            order_number,
-            session_id,
-            lines,
-            total_gross,
-            currency,
-            ..
-        } => {
-            format!(
-                "post order {order_number} to session {session_id}: {} lines, {total_gross} {currency}",
-                lines.len()
-            )
-        }
-        Action::CreateShipment {
-            order_number,
-            lines,
-            tracking_number,
-            carrier,
-            service,
-            ..
-        } => format!(
-            "ship order {order_number}: {} ({carrier} {service}, tracking {})",
-            lines
-                .iter()
-                .map(|l| format!("{} x{}", l.sku, l.quantity))
-                .collect::<Vec<_>>()
-                .join(", "),
-            tracking_number.as_deref().unwrap_or("none")
-        ),
-        Action::NoAction { reason, .. } => format!("no action: {reason}"),
-    }
-}
-
 /// The outcome of one action.
 enum Outcome {
     Applied(String),
@@ -163,7 +114,7 @@ pub async fn run(
         .collect();
     if !opts.execute {
         for a in selected {
-            report.lines.push(format!("would {}", describe(a)));
+            report.lines.push(format!("would {}", a.describe()));
             *report.outcomes.entry("dry_run".into()).or_default() += 1;
         }
         return Ok(report);
@@ -193,7 +144,7 @@ pub async fn run(
         journal.append(&Entry::new(&key, a.kind(), outcome, &detail))?;
         report
             .lines
-            .push(format!("{outcome}: {} ({detail})", describe(a)));
+            .push(format!("{outcome}: {} ({detail})", a.describe()));
         *report.outcomes.entry(outcome.into()).or_default() += 1;
     }
     Ok(report)

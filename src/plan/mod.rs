@@ -189,6 +189,56 @@ impl Action {
         }
     }
 
+    /// One line saying what the action sends, for the review table and apply's report.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::PushStock {
+                warehouse,
+                direction,
+                sizes,
+                ..
+            } => format!(
+                "changeStock {} {warehouse}: {}",
+                if direction == "in" { "into" } else { "out of" },
+                sizes
+                    .iter()
+                    .map(|s| format!("{} {:+}", s.sku, s.to - s.from))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Action::PostOrder {
+                order_number,
+                session_id,
+                lines,
+                total_gross,
+                currency,
+                ..
+            } => {
+                format!(
+                    "post order {order_number} to session {session_id}: {} lines, {total_gross} {currency}",
+                    lines.len()
+                )
+            }
+            Action::CreateShipment {
+                order_number,
+                lines,
+                tracking_number,
+                carrier,
+                service,
+                ..
+            } => format!(
+                "ship order {order_number}: {} ({carrier} {service}, tracking {})",
+                lines
+                    .iter()
+                    .map(|l| format!("{} x{}", l.sku, l.quantity))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                tracking_number.as_deref().unwrap_or("none")
+            ),
+            Action::NoAction { reason, .. } => format!("no action: {reason}"),
+        }
+    }
+
     /// Sets the idempotency key from the action's content and the snapshot it came from.
     fn seal(mut self, snapshot_id: &str) -> Action {
         let content = serde_json::to_string(&self).expect("an action serialises");
@@ -285,55 +335,18 @@ pub fn write(plan: &Plan, out: &Path) -> Result<PathBuf, Error> {
     std::fs::write(out, text).map_err(io(out))?;
     let mut csv = String::from("action,key,target,change,units,amount,currency,fixes,note\n");
     for a in &plan.actions {
-        let (target, change, note) = match a {
-            Action::PushStock {
-                warehouse,
-                direction,
-                sizes,
-                ..
-            } => (
-                warehouse.clone(),
-                format!(
-                    "changeStock {direction}: {}",
-                    sizes
-                        .iter()
-                        .map(|s| format!("{} {}->{}", s.sku, s.from, s.to))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                String::new(),
-            ),
-            Action::PostOrder {
-                order_number,
-                session_id,
-                lines,
-                ..
-            } => (
-                format!("order {order_number}"),
-                format!("post to session {session_id} with {} lines", lines.len()),
-                String::new(),
-            ),
-            Action::CreateShipment {
-                order_number,
-                lines,
-                tracking_number,
-                carrier,
-                service,
-                ..
-            } => (
-                format!("order {order_number}"),
-                format!(
-                    "ship {} ({carrier} {service}, tracking {})",
-                    lines
-                        .iter()
-                        .map(|l| format!("{} x{}", l.sku, l.quantity))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    tracking_number.as_deref().unwrap_or("none")
-                ),
-                String::new(),
-            ),
-            Action::NoAction { reason, .. } => (String::new(), String::new(), reason.clone()),
+        let (target, note) = match a {
+            Action::PushStock { warehouse, .. } => (warehouse.clone(), String::new()),
+            Action::PostOrder { order_number, .. }
+            | Action::CreateShipment { order_number, .. } => {
+                (format!("order {order_number}"), String::new())
+            }
+            Action::NoAction { reason, .. } => (String::new(), reason.clone()),
+        };
+        let change = if note.is_empty() {
+            a.describe()
+        } else {
+            String::new()
         };
         let (amount, currency) = a
             .money()
