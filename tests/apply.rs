@@ -286,3 +286,69 @@ async fn apply_within_the_default_mutation_budget_is_not_throttled() {
     assert!(throttled <= 2, "{throttled} requests were throttled");
     sb.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_writes_nothing_and_batch_size_and_only_limit_a_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = tally::sandbox::serve(common::world(61, 1500), Default::default(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let (snap, _) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 2 }).unwrap();
+    let plan_path = tmp.path().join("plan.jsonl");
+    tally::plan::write(&plan, &plan_path).unwrap();
+    let dry = Options {
+        execute: false,
+        batch_size: None,
+        only: None,
+        retry: common::quick_retry(),
+    };
+    tally::apply::run(&plan_path, &cfg, &secrets, &dry)
+        .await
+        .unwrap();
+    assert!(
+        !tally::apply::journal_path(&plan_path).exists(),
+        "a dry run created the journal"
+    );
+    // Two stock actions only, then the rest of the stock actions.
+    let step = Options {
+        execute: true,
+        batch_size: Some(2),
+        only: Some("push_stock".into()),
+        retry: common::quick_retry(),
+    };
+    let first = tally::apply::run(&plan_path, &cfg, &secrets, &step)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.outcomes.values().sum::<usize>(),
+        2,
+        "{:?}",
+        first.lines
+    );
+    assert!(
+        first.lines.iter().all(|l| l.contains("changeStock")),
+        "{:?}",
+        first.lines
+    );
+    assert_eq!(sb.shared.stats.orders_posted.load(Ordering::Relaxed), 0);
+    let rest = Options {
+        batch_size: None,
+        ..step
+    };
+    let second = tally::apply::run(&plan_path, &cfg, &secrets, &rest)
+        .await
+        .unwrap();
+    let stock_actions = plan
+        .actions
+        .iter()
+        .filter(|a| a.kind() == "push_stock")
+        .count();
+    assert_eq!(
+        second.outcomes.values().sum::<usize>(),
+        stock_actions - 2,
+        "journalled actions ran again"
+    );
+    sb.stop().await;
+}

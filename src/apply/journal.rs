@@ -41,7 +41,8 @@ impl Entry {
 /// The journal of one plan.
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// None for a read-only look (a dry run writes nothing).
+    file: Option<File>,
     last: BTreeMap<String, Entry>,
 }
 
@@ -49,10 +50,21 @@ impl Journal {
     /// Opens (or creates) a journal and reads what earlier runs recorded. A torn last line (a run
     /// killed mid-write) is ignored: its action is simply looked at again.
     pub fn open(path: &Path) -> Result<Journal, Error> {
-        let io = |source| Error::Io {
-            path: path.into(),
-            source,
-        };
+        let mut journal = Journal::read(path);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| Error::Io {
+                path: path.into(),
+                source,
+            })?;
+        journal.file = Some(file);
+        Ok(journal)
+    }
+
+    /// Reads what earlier runs recorded without creating or changing anything.
+    pub fn read(path: &Path) -> Journal {
         let mut last = BTreeMap::new();
         if let Ok(text) = std::fs::read_to_string(path) {
             for line in text.lines() {
@@ -61,16 +73,11 @@ impl Journal {
                 }
             }
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        Ok(Journal {
+        Journal {
             path: path.into(),
-            file,
+            file: None,
             last,
-        })
+        }
     }
 
     /// Whether an earlier run finished this action.
@@ -91,8 +98,12 @@ impl Journal {
         };
         let mut line = serde_json::to_string(e).expect("an entry serialises");
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        let file = self
+            .file
+            .as_mut()
+            .expect("append needs a journal opened for writing");
+        file.write_all(line.as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
         self.last.insert(e.key.clone(), e.clone());
         Ok(())
     }

@@ -103,7 +103,12 @@ pub async fn run(
     opts: &Options,
 ) -> Result<Report, Error> {
     let actions = read_plan(plan_path)?;
-    let mut journal = Journal::open(&journal_path(plan_path))?;
+    let journal_file = journal_path(plan_path);
+    let mut journal = if opts.execute {
+        Journal::open(&journal_file)?
+    } else {
+        Journal::read(&journal_file)
+    };
     let mut report = Report::default();
     let selected: Vec<&Action> = actions
         .iter()
