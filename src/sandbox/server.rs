@@ -468,8 +468,10 @@ fn orderwise_gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Box<Respon
     }
     state.uses += 1;
     match fault {
-        // A token is never expired on its first use: a fresh token always works once.
-        Some(Fault::ExpireToken) if state.uses > 1 => {
+        // A token is only expired by a fault after more uses than one call's retries: a real
+        // instance does not expire a token it has just minted, and the client treats a second
+        // 401 within one call as fatal.
+        Some(Fault::ExpireToken) if state.uses > 10 => {
             tokens.remove(token);
             Err(Box::new(denied()))
         }
