@@ -194,6 +194,14 @@ struct UserError {
     message: String,
 }
 
+/// The `userErrors`/`userWarnings` payload of mutation `field` in a response's data.
+fn mutation_payload(data: &serde_json::Value, field: &str) -> Result<Payload, Error> {
+    serde_json::from_value(data[field].clone()).map_err(|e| Error::Plan {
+        path: PathBuf::from(field),
+        detail: format!("Centra's {field} answer is not the expected payload: {e}"),
+    })
+}
+
 fn messages(errors: &[UserError]) -> String {
     errors
         .iter()
@@ -294,11 +302,7 @@ async fn push_stock(
         }
         Err(e) => return Err(e.into()),
     };
-    let p: Payload =
-        serde_json::from_value(payload["changeStock"].clone()).map_err(|e| Error::Plan {
-            path: PathBuf::from("changeStock"),
-            detail: e.to_string(),
-        })?;
+    let p = mutation_payload(&payload, "changeStock")?;
     if !p.user_errors.is_empty() {
         return Ok(Outcome::Failed(format!(
             "Centra refused it, nothing changed: {}",
@@ -533,13 +537,7 @@ async fn create_shipment(centra: &Centra, a: &Action) -> Result<Outcome, Error> 
                 .await
             {
                 Ok(v) => {
-                    let p: Payload =
-                        serde_json::from_value(v["createShipment"].clone()).map_err(|e| {
-                            Error::Plan {
-                                path: PathBuf::from("createShipment"),
-                                detail: e.to_string(),
-                            }
-                        })?;
+                    let p = mutation_payload(&v, "createShipment")?;
                     if !p.user_errors.is_empty() {
                         return Ok(Outcome::Failed(format!(
                             "Centra refused the shipment, nothing created: {}",
@@ -569,11 +567,7 @@ async fn create_shipment(centra: &Centra, a: &Action) -> Result<Outcome, Error> 
         .await
     {
         Ok(v) => {
-            let p: Payload =
-                serde_json::from_value(v["completeShipment"].clone()).map_err(|e| Error::Plan {
-                    path: PathBuf::from("completeShipment"),
-                    detail: e.to_string(),
-                })?;
+            let p = mutation_payload(&v, "completeShipment")?;
             if !p.user_errors.is_empty() {
                 return Ok(Outcome::Failed(format!(
                     "Centra refused completing shipment {id}: {}",
