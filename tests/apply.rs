@@ -92,12 +92,30 @@ async fn plan_apply_and_check(seed: u64, lost_write_rate: f64) {
         still.is_empty(),
         "seed {seed}: still there after apply: {still:?}"
     );
-    // Nothing else changed, except month totals the posted orders were part of.
+    // Nothing else changed, except month totals the posted orders were part of, and the stock of
+    // the SKUs they hold: OrderWise allocates a posted order's units, so a SKU short in OrderWise
+    // can go negative there (and its Centra comparison move) once its orders arrive.
+    let posted_skus: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            tally::plan::Action::PostOrder { lines, .. } => Some(lines),
+            _ => None,
+        })
+        .flatten()
+        .map(|l| l.variant_code.trim().to_lowercase())
+        .collect();
+    let moved_by_posting = |e: &str| {
+        e.strip_prefix("stock.")
+            .and_then(|rest| rest.split_once(':'))
+            .and_then(|(_, key)| key.rsplit_once('@'))
+            .is_some_and(|(sku, _)| posted_skus.contains(&sku.trim().to_lowercase()))
+    };
     let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
     let changed: Vec<&String> = expected_after
         .symmetric_difference(&after.iter().collect())
         .copied()
-        .filter(|e| !e.starts_with("finance.period_mismatch:"))
+        .filter(|e| !e.starts_with("finance.period_mismatch:") && !moved_by_posting(e))
         .collect();
     assert!(
         changed.is_empty(),

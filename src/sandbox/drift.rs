@@ -29,6 +29,14 @@ pub(super) fn products(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
     w.ow_sku = w.sizes.iter().map(|s| Some(s.sku.clone())).collect();
     let mut picks: Vec<usize> = (0..w.sizes.len()).collect();
     picks.shuffle(rng);
+    // The product with the hostile name goes first, so an exception carries its name into every
+    // report (which must print it as text).
+    if let Some(at) = picks.iter().position(|&i| {
+        w.sizes[i].active && w.products[w.sizes[i].product].name == super::generate::HOSTILE_NAME
+    }) {
+        let hostile = picks.remove(at);
+        picks.insert(0, hostile);
+    }
     let mut next = picks.into_iter();
     let mut take = |n: usize| next.by_ref().take(n).collect::<Vec<usize>>();
     for i in take(3) {
@@ -196,6 +204,9 @@ pub(super) fn month_ends(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth)
                     )
                     && w.markets[o.market].mapping.is_some()
                     && !special.reserved.contains(&i)
+                    // An order holding a SKU OrderWise lacks never imports, so it has no month
+                    // in OrderWise to differ in.
+                    && o.lines.iter().all(|l| w.ow_sku[l.size].is_some())
             })
             .collect();
         candidates.shuffle(rng);
