@@ -1,30 +1,47 @@
-//! Embeds every `queries/*.sql` file in the binary, so `tally` runs from any directory and adding a
-//! check is adding a file (and rebuilding).
+//! Embeds every `queries/*.sql` and `queries/after/*.sql` file in the binary, so `tally` runs from
+//! any directory and adding a check is adding a file (and rebuilding).
 
 use std::fmt::Write;
+use std::path::Path;
 
-fn main() {
-    println!("cargo:rerun-if-changed=queries");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("queries/ exists")
-        .map(|e| e.expect("readable queries/").path())
+/// `pub const NAME: &[(&str, &str)]` holding (file name, text) of every `.sql` file in `dir`.
+fn embed(out: &mut String, name: &str, doc: &str, dir: &Path) {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("a readable directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "sql"))
         .collect();
     files.sort();
-    let mut out = String::from(
-        "/// Every `queries/*.sql` file: (file name, text).\npub const QUERY_FILES: &[(&str, &str)] = &[\n",
-    );
+    writeln!(out, "/// {doc}\npub const {name}: &[(&str, &str)] = &[").unwrap();
     for f in files {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let file = f.file_name().unwrap().to_string_lossy().into_owned();
         writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
+            "    ({file:?}, include_str!({:?})),",
             f.display().to_string()
         )
         .unwrap();
     }
     out.push_str("];\n");
-    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("queries.rs");
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=queries");
+    println!("cargo:rerun-if-changed=queries/after");
+    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let mut out = String::new();
+    embed(
+        &mut out,
+        "QUERY_FILES",
+        "Every `queries/*.sql` file: (file name, text).",
+        &queries,
+    );
+    embed(
+        &mut out,
+        "AFTER_FILES",
+        "Every `queries/after/*.sql` file: (file name, text), run once the checks have run.",
+        &queries.join("after"),
+    );
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("queries.rs");
     std::fs::write(dest, out).unwrap();
 }

@@ -203,3 +203,46 @@ select order_key, sum(centra_shipped) as centra_shipped, sum(orderwise_despatche
 from shipment_quantities
 group by order_key
 having sum(centra_shipped) < sum(orderwise_despatched_before_sla);
+
+-- Month-end: each order's part in one system's totals per local month, market and currency.
+-- Centra counts the orders OrderWise should have, in mapped markets; OrderWise counts its orders in
+-- mapped sessions that are not Cancelled. A market is the market(s) of the order's session, so two
+-- markets sharing a session are one line ("Ireland + United Kingdom"). order_ref is the Centra
+-- number an order carries (OrderWise's external_ref), or OrderWise's own number where it has none.
+create table period_sides as
+with session_markets as (
+    select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
+    from cfg_markets group by orderwise_session
+)
+select 'centra' as side, e.order_key as order_ref, null as orderwise_order_number,
+       e.order_month as month, s.market, e.currency,
+       e.net, e.vat_total as vat, e.gross_total as gross,
+       e.discount_total as discounts, e.shipping_total as shipping
+from expected_orders e
+join cfg_markets m on m.centra_market = e.market
+join session_markets s on s.orderwise_session = m.orderwise_session
+union all
+select 'orderwise', coalesce(w.external_ref_key, w.order_number), w.order_number,
+       w.order_month, s.market, w.currency_code,
+       w.total_net, w.total_vat, w.total_gross, w.discount_gross, w.delivery_gross
+from ow_orders w
+join session_markets s on s.orderwise_session = w.session_id
+where w.status <> 'Cancelled';
+
+-- Both systems' totals per month, market and currency, side by side.
+create view period_totals as
+select month, market, currency,
+       count(*) filter (where side = 'centra')                   as c_orders,
+       coalesce(sum(net) filter (where side = 'centra'), 0)       as c_net,
+       coalesce(sum(vat) filter (where side = 'centra'), 0)       as c_vat,
+       coalesce(sum(gross) filter (where side = 'centra'), 0)     as c_gross,
+       coalesce(sum(discounts) filter (where side = 'centra'), 0) as c_discounts,
+       coalesce(sum(shipping) filter (where side = 'centra'), 0)  as c_shipping,
+       count(*) filter (where side = 'orderwise')                   as o_orders,
+       coalesce(sum(net) filter (where side = 'orderwise'), 0)       as o_net,
+       coalesce(sum(vat) filter (where side = 'orderwise'), 0)       as o_vat,
+       coalesce(sum(gross) filter (where side = 'orderwise'), 0)     as o_gross,
+       coalesce(sum(discounts) filter (where side = 'orderwise'), 0) as o_discounts,
+       coalesce(sum(shipping) filter (where side = 'orderwise'), 0)  as o_shipping
+from period_sides
+group by all;

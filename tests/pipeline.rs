@@ -85,13 +85,18 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     let per_check: u64 = outcome.summary.checks.iter().map(|c| c.count).sum();
     assert_eq!(per_check, outcome.summary.total);
     assert_eq!(outcome.summary.compared.centra_orders, 800);
-    for f in ["exceptions.parquet", "exceptions.csv", "summary.json"] {
+    for f in [
+        "exceptions.parquet",
+        "exceptions.csv",
+        "summary.json",
+        "period_orders.parquet",
+    ] {
         assert!(snap.dir.join(f).is_file(), "{f}");
     }
     let csv = std::fs::read_to_string(snap.dir.join("exceptions.csv")).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
-        "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail"
+        "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail,market,occurred_at"
     );
     assert_eq!(csv.lines().count() as u64, outcome.summary.total + 1);
 }

@@ -156,6 +156,12 @@ pub fn shared_views() -> impl Iterator<Item = (&'static str, &'static str)> {
         .filter(|(f, _)| f.starts_with('_'))
 }
 
+/// The statements run after every check, in file order: they add context to the exceptions
+/// (when, which market) and work out the month-end figures the reports show.
+pub fn after_checks() -> impl Iterator<Item = (&'static str, &'static str)> {
+    AFTER_FILES.iter().copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,14 +7,16 @@
 //! old snapshot gives the same answer tomorrow.
 
 pub mod catalogue;
+mod periods;
 pub mod session;
 mod summary;
 
 use std::path::{Path, PathBuf};
 
 pub use catalogue::{Check, Severity, checks};
+pub use periods::{PeriodOrder, read_period_orders};
 pub use session::view_name;
-pub use summary::{CheckCount, Summary};
+pub use summary::{CheckCount, Figures, PeriodTotals, Setup, Summary};
 
 use crate::config::Config;
 use crate::snapshot::Snapshot;
@@ -25,6 +27,8 @@ pub const EXCEPTIONS_PARQUET: &str = "exceptions.parquet";
 pub const EXCEPTIONS_CSV: &str = "exceptions.csv";
 /// See [`EXCEPTIONS_PARQUET`].
 pub const SUMMARY_JSON: &str = "summary.json";
+/// Each order's part in a month-end difference, with its reason (see `queries/after/month_end.sql`).
+pub const PERIOD_ORDERS_PARQUET: &str = "period_orders.parquet";
 
 /// What can stop a reconciliation.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,14 @@ impl Error {
             detail: e.to_string(),
         }
     }
+}
+
+/// Reads column `i`, a DECIMAL cast to VARCHAR in the query, as an exact `Decimal`.
+pub(crate) fn decimal_column(r: &duckdb::Row, i: usize) -> duckdb::Result<rust_decimal::Decimal> {
+    let text: String = r.get(i)?;
+    text.parse().map_err(|e: rust_decimal::Error| {
+        duckdb::Error::FromSqlConversionFailure(i, duckdb::types::Type::Text, Box::new(e))
+    })
 }
 
 /// The result of one reconciliation.
@@ -117,6 +129,10 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
             .map_err(|e| Error::duckdb(&format!("queries/{}", check.file), e))?;
         timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
+    for (file, sql) in catalogue::after_checks() {
+        conn.execute_batch(sql)
+            .map_err(|e| Error::duckdb(&format!("queries/after/{file}"), e))?;
+    }
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
     write_via(
         &conn,
@@ -129,6 +145,12 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
         dir,
         EXCEPTIONS_CSV,
         &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
+    )?;
+    write_via(
+        &conn,
+        dir,
+        PERIOD_ORDERS_PARQUET,
+        "COPY period_orders TO '{}' (FORMAT parquet)",
     )?;
     let summary = summary::build(&conn, &snapshot, cfg, &checks, &timings)?;
     let path = dir.join(SUMMARY_JSON);
@@ -174,6 +196,11 @@ pub struct Exception {
     pub amount: Option<rust_decimal::Decimal>,
     pub currency: Option<String>,
     pub detail: String,
+    /// The market the exception concerns, where one does (set by `queries/after/context.sql`).
+    pub market: Option<String>,
+    /// When its subject happened (order placed, despatch sent), UTC; none for stock and products,
+    /// which are as of the snapshot.
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Reads a reconciled snapshot's exceptions, ordered by check and key.
@@ -192,7 +219,7 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
         duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
     let sql = format!(
         "SELECT \"check\", entity, severity, owner, key, centra_value, orderwise_value, difference,
-                CAST(amount AS VARCHAR), currency, detail
+                CAST(amount AS VARCHAR), currency, detail, market, epoch_ms(occurred_at)
          FROM read_parquet('{}') ORDER BY \"check\", key",
         path.to_string_lossy().replace('\'', "''")
     );
@@ -212,6 +239,10 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
                 amount: r.get::<_, Option<String>>(8)?.and_then(|s| s.parse().ok()),
                 currency: r.get(9)?,
                 detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                market: r.get(11)?,
+                occurred_at: r
+                    .get::<_, Option<i64>>(12)?
+                    .and_then(chrono::DateTime::from_timestamp_millis),
             })
         })
         .map_err(|e| Error::duckdb(&what, e))?;

@@ -39,6 +39,41 @@ pub struct Compared {
     pub despatches: u64,
 }
 
+/// One system's totals for a month, market and currency.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Figures {
+    pub orders: u64,
+    pub net: Decimal,
+    pub vat: Decimal,
+    pub gross: Decimal,
+    pub discounts: Decimal,
+    pub shipping: Decimal,
+}
+
+/// Both systems' totals for one local month, market and currency (`period_totals` in
+/// `queries/_views.sql`, the figures `finance.period_mismatch` compares).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PeriodTotals {
+    pub month: String,
+    pub market: String,
+    pub currency: String,
+    pub centra: Figures,
+    pub orderwise: Figures,
+}
+
+/// The configuration a reconciliation ran with, as the audit report shows it (no secrets: only
+/// the names of the variables that hold them are in the configuration at all).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Setup {
+    pub centra_url: String,
+    pub orderwise_url: String,
+    pub stock_figure: String,
+    pub markets: Vec<crate::config::MarketMapping>,
+    pub warehouses: Vec<crate::config::WarehouseMapping>,
+    pub carriers: usize,
+    pub vat_codes: usize,
+}
+
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
@@ -61,6 +96,65 @@ pub struct Summary {
     pub checks: Vec<CheckCount>,
     /// Manifest warnings carried over, so nobody misses them.
     pub warnings: Vec<String>,
+    /// Month totals per market and currency in both systems.
+    #[serde(default)]
+    pub periods: Vec<PeriodTotals>,
+    #[serde(default)]
+    pub setup: Setup,
+}
+
+/// A URL without any `user:password@` part, so nothing secret reaches a report.
+fn without_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn periods(conn: &Connection) -> Result<Vec<PeriodTotals>, Error> {
+    let what = "reading the month totals";
+    let money = ["net", "vat", "gross", "discounts", "shipping"];
+    let cols: Vec<String> = ["c", "o"]
+        .iter()
+        .flat_map(|side| {
+            std::iter::once(format!("{side}_orders")).chain(
+                money
+                    .iter()
+                    .map(move |m| format!("CAST({side}_{m} AS VARCHAR)")),
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT month, market, currency, {} FROM period_totals ORDER BY month, market, currency",
+        cols.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(what, e))?;
+    let dec = super::decimal_column;
+    let figures = |r: &duckdb::Row, at: usize| -> duckdb::Result<Figures> {
+        Ok(Figures {
+            orders: r.get::<_, i64>(at)?.max(0) as u64,
+            net: dec(r, at + 1)?,
+            vat: dec(r, at + 2)?,
+            gross: dec(r, at + 3)?,
+            discounts: dec(r, at + 4)?,
+            shipping: dec(r, at + 5)?,
+        })
+    };
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(PeriodTotals {
+                month: r.get(0)?,
+                market: r.get(1)?,
+                currency: r.get(2)?,
+                centra: figures(r, 3)?,
+                orderwise: figures(r, 9)?,
+            })
+        })
+        .map_err(|e| Error::duckdb(what, e))?;
+    rows.collect::<Result<_, _>>()
+        .map_err(|e| Error::duckdb(what, e))
 }
 
 fn count(conn: &Connection, sql: &str) -> Result<u64, Error> {
@@ -179,5 +273,15 @@ pub fn build(
         money_at_stake: money,
         checks: lines,
         warnings,
+        periods: periods(conn)?,
+        setup: Setup {
+            centra_url: without_userinfo(&cfg.raw.centra.base_url),
+            orderwise_url: without_userinfo(&cfg.raw.orderwise.base_url),
+            stock_figure: cfg.raw.stock.orderwise_figure.clone(),
+            markets: cfg.raw.markets.clone(),
+            warehouses: cfg.raw.warehouses.clone(),
+            carriers: cfg.raw.carriers.len(),
+            vat_codes: cfg.raw.vat_codes.len(),
+        },
     })
 }
