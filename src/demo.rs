@@ -1,6 +1,7 @@
 //! `tally demo`: the whole pipeline on one machine. Starts the sandbox on loopback (with faults
 //! injected, so the retry path runs), extracts a snapshot, reconciles it, renders the report, and
 //! compares what was found with the sandbox's ground truth.
+//! The reports (audit, month-end, exception queue; HTML and PDF) go into the demo directory.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -31,7 +32,8 @@ pub struct Outcome {
     pub config: PathBuf,
     pub snapshot: Extracted,
     pub summary: Summary,
-    pub report: PathBuf,
+    /// The six reports: audit, month-end and exception queue, each in HTML and PDF.
+    pub reports: Vec<PathBuf>,
     /// The corrections tally would make (`tally apply` runs them).
     pub plan: PathBuf,
     pub plan_summary: std::collections::BTreeMap<&'static str, crate::plan::KindSummary>,
@@ -133,11 +135,15 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     )
     .await?;
     let outcome = reconcile::run(&snapshot.dir, &cfg)?;
-    let report = report::write(
-        &snapshot.dir,
-        report::Kind::Exceptions,
-        Some(&opts.dir.join("exceptions.html")),
-    )?;
+    let input = report::Input::read(&snapshot.dir)?;
+    let mut reports = Vec::new();
+    for kind in report::Kind::ALL {
+        for format in [report::Format::Html, report::Format::Pdf] {
+            let path = opts.dir.join(kind.file_name(format));
+            report::write_to(&input, kind, format, &path)?;
+            reports.push(path);
+        }
+    }
     let plan = crate::plan::build(&snapshot.dir, &cfg, &Default::default())?;
     let plan_path = opts.dir.join("plan.jsonl");
     crate::plan::write(&plan, &plan_path)?;
@@ -153,7 +159,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
         config: config_path,
         snapshot,
         summary: outcome.summary,
-        report,
+        reports,
         plan: plan_path,
         plan_summary: plan.summary(),
         truth: truth_path,

@@ -137,8 +137,18 @@ fn demo_writes_its_files_and_matches_the_truth() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("every injected drift found"), "{stdout}");
     let d = tmp.path().join("d");
-    for f in ["tally.toml", "exceptions.html", "truth.jsonl"] {
+    for f in [
+        "tally.toml",
+        "truth.jsonl",
+        "audit.html",
+        "audit.pdf",
+        "month-end.html",
+        "month-end.pdf",
+        "exceptions.html",
+        "exceptions.pdf",
+    ] {
         assert!(d.join(f).is_file(), "{f}");
+        assert!(stdout.contains(f), "the demo names {f}: {stdout}");
     }
     let snap = tally::extract::latest(&d.join("snapshots")).expect("a snapshot");
     for f in [
@@ -146,6 +156,7 @@ fn demo_writes_its_files_and_matches_the_truth() {
         "exceptions.parquet",
         "exceptions.csv",
         "summary.json",
+        "period_orders.parquet",
         "centra/orders.parquet",
         "orderwise/orders.parquet",
     ] {

@@ -73,7 +73,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         o.plan.display()
     );
     println!("configuration: {}", o.config.display());
-    println!("report: {}", o.report.display());
+    println!("reports:");
+    for r in &o.reports {
+        println!("  {}", r.display());
+    }
     println!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(if o.missed.is_empty() && o.extra.is_empty() {
         0

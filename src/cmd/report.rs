@@ -1,16 +1,12 @@
-//! `tally report SNAPSHOT --kind exceptions`: render a report of a reconciled snapshot.
+//! `tally report SNAPSHOT --kind audit|month-end|exceptions --format html|pdf`: render one report
+//! of a reconciled snapshot.
 
 use std::path::PathBuf;
 
-use tally::report::Kind;
+use tally::report::{Format, Kind};
 
-/// The output format of a report.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
-    Html,
-}
-
-/// Render a report of a reconciled snapshot.
+/// Render a report of a reconciled snapshot: the consultant's audit, finance's month-end drift
+/// report or the operations exception queue, as self-contained HTML or as PDF.
 #[derive(clap::Args)]
 pub struct Args {
     /// Snapshot directory, reconciled by `tally reconcile`.
@@ -21,14 +17,13 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "html")]
     format: Format,
-    /// Where to write it (default: inside the snapshot directory).
+    /// Where to write it (default: `<kind>.<format>` inside the snapshot directory).
     #[arg(long)]
     out: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let Format::Html = args.format;
-    let path = tally::report::write(&args.snapshot, args.kind, args.out.as_deref())?;
+    let path = tally::report::write(&args.snapshot, args.kind, args.format, args.out.as_deref())?;
     println!("{}", path.display());
     Ok(0)
 }

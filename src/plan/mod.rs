@@ -22,6 +22,20 @@ use crate::config::Config;
 use crate::reconcile;
 use crate::snapshot::Snapshot;
 
+/// The checks whose exceptions `tally plan` turns into actions, and the action for each. Every
+/// other check needs a person (the reports say whom).
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("order.missing_in_orderwise", "post_order"),
+    ("shipment.not_updated_in_centra", "create_shipment"),
+    ("stock.oversell_risk", "push_stock"),
+    ("stock.undersell", "push_stock"),
+];
+
+/// The action `tally plan` takes for a check's exceptions, if it takes one.
+pub fn action_for(check: &str) -> Option<&'static str> {
+    ACTIONS.iter().find(|(c, _)| *c == check).map(|(_, a)| *a)
+}
+
 /// What can stop a plan.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -62,6 +62,29 @@ pub fn money_filter(value: Value, code: Option<String>) -> String {
     }
 }
 
+/// `12345` -> `12,345`, `-3` -> `-3`.
+pub fn count(n: i64) -> String {
+    let digits = group_thousands(&n.unsigned_abs().to_string());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
+/// minijinja filter `count`: an integer with thousands separators.
+pub fn count_filter(value: Value) -> String {
+    match i64::try_from(value.clone()) {
+        Ok(n) => count(n),
+        Err(_) => value.to_string(),
+    }
+}
+
+/// minijinja filter `signed(code)`: money with an explicit `+` when above zero, for differences.
+pub fn signed_filter(value: Value, code: Option<String>) -> String {
+    let text = money_filter(value.clone(), code);
+    match value.to_string().parse::<Decimal>() {
+        Ok(d) if d.round_dp(2) > Decimal::ZERO => format!("+{text}"),
+        _ => text,
+    }
+}
+
 /// minijinja filter `datetime`: an RFC 3339 string as `2026-11-26 15:04 UTC`.
 pub fn datetime_filter(value: Value) -> String {
     if value.is_none() || value.is_undefined() {
@@ -87,5 +110,24 @@ mod tests {
         assert_eq!(money(d("1200"), "JPY"), "¥1,200");
         assert_eq!(money(d("0.1"), "CHF"), "0.10 CHF");
         assert_eq!(money(d("-0.001"), "GBP"), "£0.00");
+        assert_eq!(
+            signed_filter(Value::from("12.5"), Some("GBP".into())),
+            "+£12.50"
+        );
+        assert_eq!(
+            signed_filter(Value::from("-12.5"), Some("GBP".into())),
+            "-£12.50"
+        );
+        assert_eq!(
+            signed_filter(Value::from("0.001"), Some("GBP".into())),
+            "£0.00"
+        );
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(count(-1000), "-1,000");
+        assert_eq!(count(0), "0");
     }
 }

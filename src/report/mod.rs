@@ -1,38 +1,87 @@
-//! Reports: HTML pages rendered by minijinja from a reconciled snapshot's exceptions and summary.
+//! Reports: the consultant's audit, finance's month-end drift report and operations' exception
+//! queue, each as HTML or PDF, rendered from a reconciled snapshot's `summary.json`,
+//! `exceptions.parquet` and `period_orders.parquet`.
 //!
-//! Templates live in `reports/` (embedded at build time, so the binary runs anywhere); partials
-//! start with `_`. Autoescaping is on for every `.html` template, so a value from the data (a
-//! product name with markup in it) is always shown as text.
+//! The content of each report is built once, in Rust ([`audit`], [`month_end`], [`queue`]), and
+//! handed to two minijinja templates in `reports/`: `<kind>.html` and `<kind>.typ`. The HTML is
+//! self-contained (inline CSS and SVG, no script, no network). The Typst source is compiled to PDF
+//! in process ([`pdf`]), with embedded fonts. Values from the data are escaped for the format they
+//! land in: HTML escaping for `.html`, Typst markup escaping for `.typ` (see [`pdf::escape`]), so
+//! a product name with markup or Typst syntax in it prints as text.
 
+pub mod areas;
+pub mod audit;
+mod charts;
 mod format;
+pub mod month_end;
+pub mod pdf;
+pub mod queue;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use minijinja::{Environment, context};
-use serde::Serialize;
+use minijinja::{AutoEscape, Environment, State, Value, context};
+use rust_decimal::Decimal;
 
-pub use format::money;
+pub use format::{count, money};
 
-use crate::reconcile::{self, Exception, Summary};
+use crate::reconcile::{self, CheckCount, Exception, PeriodOrder, Summary};
+use areas::Area;
 
 /// The report kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
+    /// The consultant's pre-integration audit.
+    Audit,
+    /// Finance's month-end drift report.
+    MonthEnd,
     /// The operations exception queue.
     Exceptions,
 }
 
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Html,
+    Pdf,
+}
+
 impl Kind {
-    fn template(self) -> &'static str {
+    /// Every kind, in the order the demo writes them.
+    pub const ALL: [Kind; 3] = [Kind::Audit, Kind::MonthEnd, Kind::Exceptions];
+
+    fn stem(self) -> &'static str {
         match self {
-            Kind::Exceptions => "exceptions.html",
+            Kind::Audit => "audit",
+            Kind::MonthEnd => "month_end",
+            Kind::Exceptions => "exceptions",
         }
     }
-    /// The default file name of this report.
-    pub fn file_name(self) -> &'static str {
+
+    /// The report's title.
+    pub fn title(self) -> &'static str {
         match self {
-            Kind::Exceptions => "exceptions.html",
+            Kind::Audit => "Pre-integration audit",
+            Kind::MonthEnd => "Month-end drift report",
+            Kind::Exceptions => "Exception queue",
         }
+    }
+
+    /// The default file name of this report in `format`.
+    pub fn file_name(self, format: Format) -> String {
+        let ext = match format {
+            Format::Html => "html",
+            Format::Pdf => "pdf",
+        };
+        format!("{}.{ext}", self.stem().replace('_', "-"))
+    }
+
+    fn template(self, format: Format) -> String {
+        let ext = match format {
+            Format::Html => "html",
+            Format::Pdf => "typ",
+        };
+        format!("{}.{ext}", self.stem())
     }
 }
 
@@ -45,6 +94,8 @@ pub enum Error {
     Summary { path: PathBuf, detail: String },
     #[error("rendering {template}: {detail}")]
     Render { template: String, detail: String },
+    #[error("typesetting the PDF from {template}: {detail}")]
+    Pdf { template: String, detail: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -52,38 +103,97 @@ pub enum Error {
     },
 }
 
+/// Everything a report is made from, read once from a reconciled snapshot.
+#[derive(Debug)]
+pub struct Input {
+    pub summary: Summary,
+    /// Every exception, by check and key.
+    pub exceptions: Vec<Exception>,
+    pub period_orders: Vec<PeriodOrder>,
+}
+
+impl Input {
+    /// Reads the reconciled snapshot in `dir`.
+    pub fn read(dir: &Path) -> Result<Input, Error> {
+        Ok(Input {
+            summary: read_summary(dir)?,
+            exceptions: reconcile::read_exceptions(dir)?,
+            period_orders: reconcile::read_period_orders(dir)?,
+        })
+    }
+
+    /// A check's line in the summary.
+    pub fn check(&self, name: &str) -> Option<&CheckCount> {
+        self.summary.checks.iter().find(|c| c.check == name)
+    }
+}
+
 const TEMPLATES: &[(&str, &str)] = &[
     ("_style.html", include_str!("../../reports/_style.html")),
+    ("_meta.html", include_str!("../../reports/_meta.html")),
+    ("_page.typ", include_str!("../../reports/_page.typ")),
+    ("audit.html", include_str!("../../reports/audit.html")),
+    ("audit.typ", include_str!("../../reports/audit.typ")),
+    (
+        "month_end.html",
+        include_str!("../../reports/month_end.html"),
+    ),
+    ("month_end.typ", include_str!("../../reports/month_end.typ")),
     (
         "exceptions.html",
         include_str!("../../reports/exceptions.html"),
     ),
+    (
+        "exceptions.typ",
+        include_str!("../../reports/exceptions.typ"),
+    ),
 ];
+
+/// Writes a value into a template: HTML-escaped in `.html`, Typst-escaped in `.typ`.
+fn formatter(
+    out: &mut minijinja::Output,
+    state: &State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match state.auto_escape() {
+        AutoEscape::Custom("typst") if !value.is_safe() => {
+            if !(value.is_none() || value.is_undefined()) {
+                let mut text = String::new();
+                pdf::escape(&value.to_string(), &mut text);
+                out.write_str(&text)?;
+            }
+            Ok(())
+        }
+        AutoEscape::Custom("typst") => Ok(out.write_str(&value.to_string())?),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
-            minijinja::AutoEscape::Html
+            AutoEscape::Html
+        } else if name.ends_with(".typ") {
+            AutoEscape::Custom("typst")
         } else {
-            minijinja::AutoEscape::None
+            AutoEscape::None
         }
     });
+    env.set_formatter(formatter);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     for (name, text) in TEMPLATES {
         env.add_template(name, text)
             .expect("the embedded templates parse");
     }
     env.add_filter("money", format::money_filter);
+    env.add_filter("signed", format::signed_filter);
+    env.add_filter("count", format::count_filter);
     env.add_filter("datetime", format::datetime_filter);
+    env.add_filter("typst_string", |s: String| {
+        Value::from_safe_string(pdf::string_literal(&s))
+    });
     env
-}
-
-/// Exceptions of one owner, for the queue.
-#[derive(Serialize)]
-struct Group<'a> {
-    owner: &'a str,
-    rows: Vec<&'a Exception>,
 }
 
 /// Reads a reconciled snapshot's summary.
@@ -99,64 +209,189 @@ pub fn read_summary(dir: &Path) -> Result<Summary, Error> {
     })
 }
 
-/// Renders report `kind` of the reconciled snapshot in `dir` as HTML text.
-pub fn render(dir: &Path, kind: Kind) -> Result<String, Error> {
-    let summary = read_summary(dir)?;
-    let exceptions = reconcile::read_exceptions(dir)?;
-    render_with(kind, &summary, &exceptions)
-}
-
-/// Renders from data already read.
-pub fn render_with(
-    kind: Kind,
-    summary: &Summary,
-    exceptions: &[Exception],
-) -> Result<String, Error> {
-    let mut owners: Vec<&str> = exceptions.iter().map(|e| e.owner.as_str()).collect();
-    owners.sort();
-    owners.dedup();
-    let rank = |s: &str| match s {
-        "high" => 0,
-        "medium" => 1,
-        _ => 2,
-    };
-    let groups: Vec<Group> = owners
-        .into_iter()
-        .map(|owner| {
-            let mut rows: Vec<&Exception> =
-                exceptions.iter().filter(|e| e.owner == owner).collect();
-            rows.sort_by(|a, b| {
-                rank(&a.severity)
-                    .cmp(&rank(&b.severity))
-                    .then(a.check.cmp(&b.check))
-                    .then(a.key.cmp(&b.key))
-            });
-            Group { owner, rows }
+/// The charts every report can show, as SVG text.
+fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
+    let severities = [
+        ("high", "#b3262d"),
+        ("medium", "#e07b00"),
+        ("low", "#9e9e9e"),
+    ];
+    // Drift by area, stacked by severity.
+    let area_bars: Vec<charts::Bar> = Area::ALL
+        .iter()
+        .map(|&area| {
+            let lines: Vec<&CheckCount> = input
+                .summary
+                .checks
+                .iter()
+                .filter(|c| Area::of(&c.check) == area)
+                .collect();
+            let segments = severities
+                .iter()
+                .map(|(sev, colour)| charts::Segment {
+                    value: lines
+                        .iter()
+                        .filter(|c| c.severity.as_str() == *sev)
+                        .map(|c| c.count as f64)
+                        .sum(),
+                    colour,
+                })
+                .collect();
+            let total: u64 = lines.iter().map(|c| c.count).sum();
+            charts::Bar {
+                label: area.title().into(),
+                segments,
+                value_text: format!("{} exceptions", format::count(total as i64)),
+            }
         })
         .collect();
-    let env = environment();
-    let template = env.get_template(kind.template()).expect("embedded");
-    template
-        .render(context! {
-            summary => summary,
-            groups => groups,
-            version => env!("CARGO_PKG_VERSION"),
+    let by_area =
+        charts::horizontal_bars("Exceptions by area and severity", &area_bars, &severities);
+    // Money at stake by market, one chart per currency, stacked by area.
+    let mut at_stake: BTreeMap<&str, BTreeMap<&str, BTreeMap<Area, Decimal>>> = BTreeMap::new();
+    for e in &input.exceptions {
+        if let (Some(cur), Some(amount)) = (e.currency.as_deref(), e.amount) {
+            *at_stake
+                .entry(cur)
+                .or_default()
+                .entry(e.market.as_deref().unwrap_or("(no market)"))
+                .or_default()
+                .entry(Area::of(&e.check))
+                .or_default() += amount;
+        }
+    }
+    let area_legend: Vec<(&str, &str)> =
+        Area::ALL.iter().map(|a| (a.title(), a.colour())).collect();
+    let by_market: Vec<Value> = at_stake
+        .iter()
+        .map(|(cur, markets)| {
+            let mut bars: Vec<(Decimal, charts::Bar)> = markets
+                .iter()
+                .map(|(market, areas)| {
+                    let total: Decimal = areas.values().sum();
+                    let bar = charts::Bar {
+                        label: market.to_string(),
+                        segments: areas
+                            .iter()
+                            .map(|(a, v)| charts::Segment {
+                                value: f64::try_from(*v).unwrap_or(0.0),
+                                colour: a.colour(),
+                            })
+                            .collect(),
+                        value_text: money(total, cur),
+                    };
+                    (total, bar)
+                })
+                .collect();
+            bars.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.label.cmp(&b.1.label)));
+            let bars: Vec<charts::Bar> = bars.into_iter().map(|(_, b)| b).collect();
+            Value::from_safe_string(charts::horizontal_bars(
+                &format!("Money at stake by market in {cur}"),
+                &bars,
+                &area_legend,
+            ))
         })
-        .map_err(|e| Error::Render {
-            template: kind.template().into(),
-            detail: format!("{e:#}"),
+        .collect();
+    // Exceptions over the data window, per day, stacked by area.
+    let mut days: BTreeMap<chrono::NaiveDate, BTreeMap<Area, u64>> = BTreeMap::new();
+    for e in &input.exceptions {
+        if let Some(t) = e.occurred_at {
+            *days
+                .entry(t.date_naive())
+                .or_default()
+                .entry(Area::of(&e.check))
+                .or_default() += 1;
+        }
+    }
+    let days: Vec<_> = days
+        .into_iter()
+        .map(|(d, areas)| {
+            (
+                d,
+                areas
+                    .into_iter()
+                    .map(|(a, n)| charts::Segment {
+                        value: n as f64,
+                        colour: a.colour(),
+                    })
+                    .collect(),
+            )
         })
+        .collect();
+    let timeline = charts::columns_over_time(
+        "Dated exceptions per day of the data window",
+        &days,
+        &area_legend,
+    );
+    BTreeMap::from([
+        ("by_area", Value::from_safe_string(by_area)),
+        ("by_market", Value::from(by_market)),
+        ("timeline", Value::from_safe_string(timeline)),
+    ])
 }
 
-/// Renders and writes a report; returns where it went.
-pub fn write(dir: &Path, kind: Kind, out: Option<&Path>) -> Result<PathBuf, Error> {
-    let html = render(dir, kind)?;
+/// Renders report `kind` in `format` from data already read.
+pub fn render(input: &Input, kind: Kind, format: Format) -> Result<Vec<u8>, Error> {
+    let text = source(input, kind, format)?;
+    match format {
+        Format::Html => Ok(text.into_bytes()),
+        Format::Pdf => pdf::compile(&text).map_err(|detail| Error::Pdf {
+            template: kind.template(format),
+            detail,
+        }),
+    }
+}
+
+/// The text a template renders: the HTML page, or the Typst source of the PDF.
+pub fn source(input: &Input, kind: Kind, format: Format) -> Result<String, Error> {
+    let env = environment();
+    let name = kind.template(format);
+    let template = env.get_template(&name).expect("embedded");
+    let common = context! {
+        title => kind.title(),
+        summary => &input.summary,
+        version => env!("CARGO_PKG_VERSION"),
+        charts => charts(input),
+    };
+    let ctx = match kind {
+        Kind::Audit => context! { audit => audit::build(input), ..common },
+        Kind::MonthEnd => {
+            let lines = month_end::build(input);
+            context! { all_agree => month_end::all_agree(&lines), lines => lines, ..common }
+        }
+        Kind::Exceptions => context! {
+            owners => queue::build(input),
+            total => input.exceptions.len(),
+            ..common
+        },
+    };
+    template.render(ctx).map_err(|e| Error::Render {
+        template: name.clone(),
+        detail: format!("{e:#}"),
+    })
+}
+
+/// Renders and writes a report; returns where it went (default: inside the snapshot directory).
+pub fn write(dir: &Path, kind: Kind, format: Format, out: Option<&Path>) -> Result<PathBuf, Error> {
+    let input = Input::read(dir)?;
     let path = out
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| dir.join(kind.file_name()));
-    std::fs::write(&path, html).map_err(|source| Error::Io {
-        path: path.clone(),
+        .unwrap_or_else(|| dir.join(kind.file_name(format)));
+    write_to(&input, kind, format, &path)?;
+    Ok(path)
+}
+
+/// Renders a report from data already read and writes it to `path` (through a temporary file, so
+/// a reader never sees half a report).
+pub fn write_to(input: &Input, kind: Kind, format: Format, path: &Path) -> Result<(), Error> {
+    let bytes = render(input, kind, format)?;
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).map_err(|source| Error::Io {
+        path: tmp.clone(),
         source,
     })?;
-    Ok(path)
+    std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }

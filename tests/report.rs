@@ -1,0 +1,315 @@
+//! The three reports, in HTML and PDF, rendered from one reconciled sandbox scenario: their content
+//! ties out to the snapshot's summary and exceptions, data is escaped in both formats, and the PDFs
+//! are valid and carry the figures the HTML shows.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rust_decimal::Decimal;
+use tally::report::{self, Format, Input, Kind, count, money};
+use tally::sandbox::generate::HOSTILE_NAME;
+
+/// One scenario, extracted and reconciled once for every test in this file.
+fn snapshot() -> &'static Path {
+    static SNAP: OnceLock<PathBuf> = OnceLock::new();
+    SNAP.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-scenario");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let sb = common::serve(common::world(11, 3000), 0.0, 11).await;
+            let (cfg, secrets) = common::config(&sb, &dir);
+            let snap = common::extract(&cfg, &secrets, &dir, common::quick_retry())
+                .await
+                .expect("extraction");
+            tally::reconcile::run(&snap.dir, &cfg).expect("reconcile");
+            sb.stop().await;
+            snap.dir
+        })
+    })
+}
+
+fn input() -> Input {
+    Input::read(snapshot()).expect("a reconciled snapshot")
+}
+
+fn html(input: &Input, kind: Kind) -> String {
+    String::from_utf8(report::render(input, kind, Format::Html).unwrap()).unwrap()
+}
+
+/// Undoes minijinja's HTML escaping.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// The values of `attr="..."` in document order, unescaped.
+fn attributes(html: &str, attr: &str) -> Vec<String> {
+    let marker = format!("{attr}=\"");
+    html.split(&marker)
+        .skip(1)
+        .map(|rest| unescape(&rest[..rest.find('"').unwrap()]))
+        .collect()
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).expect("a parseable PDF");
+    assert!(!doc.get_pages().is_empty(), "the PDF has pages");
+    pdf_extract::extract_text_from_mem(bytes).expect("text extraction")
+}
+
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn month_end_totals_tie_out_to_the_summary_and_explanations_to_the_difference() {
+    let input = input();
+    let lines = report::month_end::build(&input);
+    assert_eq!(lines.len(), input.summary.periods.len());
+    assert!(
+        lines.len() >= 4,
+        "two months, several markets: {}",
+        lines.len()
+    );
+    let mismatches: BTreeMap<&str, &tally::reconcile::Exception> = input
+        .exceptions
+        .iter()
+        .filter(|e| e.check == "finance.period_mismatch")
+        .map(|e| (e.key.as_str(), e))
+        .collect();
+    assert!(!mismatches.is_empty(), "the scenario has month-end drift");
+    let page = html(&input, Kind::MonthEnd);
+    let mut explained_somewhere = 0;
+    for (line, totals) in lines.iter().zip(&input.summary.periods) {
+        let t = line.totals;
+        assert_eq!(t, totals, "lines follow the summary's periods");
+        let key = format!("{}:{}:{}", t.month, t.market, t.currency);
+        assert_eq!(line.difference.gross, t.orderwise.gross - t.centra.gross);
+        assert_eq!(
+            line.difference.orders,
+            t.orderwise.orders as i64 - t.centra.orders as i64
+        );
+        // The explanations add up to the difference, figure by figure.
+        assert!(line.reconciles, "{key}: reasons do not add up");
+        let mut gross = Decimal::ZERO;
+        let mut orders = 0;
+        for r in &line.reasons {
+            gross += r.total.gross;
+            orders += r.total.orders;
+        }
+        assert_eq!(gross, line.difference.gross, "{key}");
+        assert_eq!(orders, line.difference.orders, "{key}");
+        assert_eq!(
+            line.explained.gross + line.tolerated.gross + line.unexplained.gross,
+            line.difference.gross
+        );
+        // A flagged line is one finance.period_mismatch reported, with the same difference.
+        assert_eq!(line.flagged, mismatches.contains_key(key.as_str()), "{key}");
+        if let Some(e) = mismatches.get(key.as_str()) {
+            assert_eq!(
+                e.difference.as_deref().unwrap().parse::<Decimal>().unwrap(),
+                line.difference.gross,
+                "{key}"
+            );
+            explained_somewhere += line.reasons.iter().filter(|r| r.explained).count();
+        }
+        // The page shows both systems' gross and the difference.
+        for figure in [
+            money(t.centra.gross, &t.currency),
+            money(t.orderwise.gross, &t.currency),
+        ] {
+            assert!(page.contains(&figure), "{key}: {figure} not on the page");
+        }
+    }
+    assert!(
+        explained_somewhere > 0,
+        "exceptions explain the flagged months"
+    );
+    // Every missing order in a mapped market shows up as the explanation of its month.
+    let missing: Vec<&str> = input
+        .period_orders
+        .iter()
+        .filter(|o| o.reason == "order.missing_in_orderwise")
+        .map(|o| o.order_ref.as_str())
+        .collect();
+    assert!(!missing.is_empty());
+    for m in &missing {
+        assert!(
+            input
+                .exceptions
+                .iter()
+                .any(|e| e.check == "order.missing_in_orderwise" && e.key == *m),
+            "{m}"
+        );
+        assert!(
+            page.contains(&format!("<code>{m}</code>")),
+            "order {m} listed"
+        );
+    }
+}
+
+#[test]
+fn the_audit_names_every_check_with_exceptions_and_lists_every_exception() {
+    let input = input();
+    let page = html(&input, Kind::Audit);
+    let with_exceptions: Vec<_> = input
+        .summary
+        .checks
+        .iter()
+        .filter(|c| c.count > 0)
+        .collect();
+    assert!(with_exceptions.len() >= 20, "{}", with_exceptions.len());
+    for c in &with_exceptions {
+        let heading = format!("<code class=\"muted\">{}</code></h3>", c.check);
+        assert!(
+            page.contains(&heading),
+            "the audit has a section for {}",
+            c.check
+        );
+    }
+    for area in ["Orders", "Stock", "Shipments", "Products", "Finance"] {
+        assert!(
+            page.contains(&format!("<div class=\"l\">{area}</div>")),
+            "{area} scored"
+        );
+    }
+    let appendix = attributes(&page, "data-exception");
+    assert_eq!(
+        appendix.len(),
+        input.exceptions.len(),
+        "the appendix lists every exception"
+    );
+    for e in &input.exceptions {
+        assert!(
+            appendix.contains(&format!("{} {}", e.check, e.key)),
+            "{} {}",
+            e.check,
+            e.key
+        );
+    }
+    assert!(page.contains("<svg"), "charts are inline SVG");
+    assert!(!page.contains("<script"), "no script in a report");
+}
+
+#[test]
+fn the_queue_lists_every_exception_once_oldest_first_per_owner() {
+    let input = input();
+    let page = html(&input, Kind::Exceptions);
+    let mut listed = attributes(&page, "data-exception");
+    let mut expected: Vec<String> = input
+        .exceptions
+        .iter()
+        .map(|e| format!("{} {}", e.check, e.key))
+        .collect();
+    // Oldest first within each owner: dates never go back, undated last.
+    let owners = attributes(&page, "data-owner");
+    let since = attributes(&page, "data-since");
+    assert_eq!(owners.len(), listed.len());
+    for i in 1..since.len() {
+        if owners[i] == owners[i - 1] && !since[i].is_empty() {
+            assert!(!since[i - 1].is_empty(), "undated rows come last");
+            assert!(
+                since[i - 1] <= since[i],
+                "row {i}: {} after {}",
+                since[i],
+                since[i - 1]
+            );
+        }
+    }
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected, "each exception exactly once");
+    // Each row says whether tally plan fixes it.
+    assert!(page.contains("tally plan: post_order"));
+    assert!(page.contains("tally plan: push_stock"));
+}
+
+#[test]
+fn a_hostile_product_name_is_text_in_every_format() {
+    let input = input();
+    let carrying = input
+        .exceptions
+        .iter()
+        .filter(|e| e.detail.contains(HOSTILE_NAME))
+        .count();
+    assert!(
+        carrying > 0,
+        "the scenario puts the hostile name into an exception"
+    );
+    for kind in [Kind::Audit, Kind::Exceptions] {
+        let page = html(&input, kind);
+        assert!(
+            !page.contains(HOSTILE_NAME),
+            "{kind:?}: raw hostile name in HTML"
+        );
+        assert!(
+            page.contains("&lt;script&gt;alert("),
+            "{kind:?}: escaped name missing"
+        );
+        assert!(!page.contains("<script"), "{kind:?}");
+        let source = report::source(&input, kind, Format::Pdf).unwrap();
+        assert!(
+            !source.contains("#set page(fill: red)"),
+            "{kind:?}: Typst code got through"
+        );
+        let text = pdf_text(&report::render(&input, kind, Format::Pdf).unwrap());
+        assert!(
+            squeeze(&text).contains(&squeeze(HOSTILE_NAME)),
+            "{kind:?}: the PDF prints the name as written"
+        );
+    }
+}
+
+#[test]
+fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
+    let input = input();
+    let s = &input.summary;
+    let total = count(s.total as i64);
+    let mut figures: Vec<(Kind, Vec<String>)> = Vec::new();
+    let at_stake: Vec<String> = s.money_at_stake.iter().map(|(c, a)| money(*a, c)).collect();
+    figures.push((Kind::Audit, [vec![total.clone()], at_stake].concat()));
+    let lines = report::month_end::build(&input);
+    figures.push((
+        Kind::MonthEnd,
+        lines
+            .iter()
+            .flat_map(|l| {
+                let c = &l.totals.currency;
+                [
+                    money(l.totals.centra.gross, c),
+                    money(l.totals.orderwise.gross, c),
+                ]
+            })
+            .collect(),
+    ));
+    figures.push((
+        Kind::Exceptions,
+        std::iter::once(total)
+            .chain(s.by_owner.values().map(|n| count(*n as i64)))
+            .collect(),
+    ));
+    for (kind, wanted) in figures {
+        let page = html(&input, kind);
+        let pdf = report::render(&input, kind, Format::Pdf).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{kind:?}");
+        let text = squeeze(&pdf_text(&pdf));
+        assert!(text.contains(&squeeze(kind.title())), "{kind:?}: title");
+        assert!(text.contains(&s.snapshot_id), "{kind:?}: snapshot id");
+        for f in wanted {
+            assert!(page.contains(&f), "{kind:?}: {f} not in the HTML");
+            assert!(
+                text.contains(&squeeze(&f)),
+                "{kind:?}: {f} not in the PDF text"
+            );
+        }
+    }
+}
