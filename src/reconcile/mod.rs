@@ -14,7 +14,7 @@ mod summary;
 use std::path::{Path, PathBuf};
 
 pub use catalogue::{Check, Severity, checks};
-pub use periods::{PeriodOrder, read_period_orders};
+pub use periods::{Delta, PeriodOrder, read_period_orders};
 pub use session::view_name;
 pub use summary::{CheckCount, Figures, PeriodTotals, Setup, Summary};
 
@@ -203,25 +203,38 @@ pub struct Exception {
     pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Reads a reconciled snapshot's exceptions, ordered by check and key.
-pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
-    let path = dir.join(EXCEPTIONS_PARQUET);
+/// Opens an in-memory DuckDB to read one Parquet file reconcile wrote into `dir`; returns the
+/// connection, the file's path and the path as a quoted SQL string. A missing file is an error
+/// saying what to run (`hint`).
+pub(crate) fn open_output(
+    dir: &Path,
+    name: &str,
+    hint: &'static str,
+) -> Result<(duckdb::Connection, PathBuf, String), Error> {
+    let path = dir.join(name);
     if !path.is_file() {
         return Err(Error::Io {
             path,
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not reconciled yet; run `tally reconcile` on this snapshot",
-            ),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, hint),
         });
     }
     let conn =
         duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let quoted = format!("'{}'", path.to_string_lossy().replace('\'', "''"));
+    Ok((conn, path, quoted))
+}
+
+/// Reads a reconciled snapshot's exceptions, ordered by check and key.
+pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
+    let (conn, path, file) = open_output(
+        dir,
+        EXCEPTIONS_PARQUET,
+        "not reconciled yet; run `tally reconcile` on this snapshot",
+    )?;
     let sql = format!(
         "SELECT \"check\", entity, severity, owner, key, centra_value, orderwise_value, difference,
                 CAST(amount AS VARCHAR), currency, detail, market, epoch_ms(occurred_at)
-         FROM read_parquet('{}') ORDER BY \"check\", key",
-        path.to_string_lossy().replace('\'', "''")
+         FROM read_parquet({file}) ORDER BY \"check\", key"
     );
     let what = format!("reading {}", path.display());
     let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(&what, e))?;

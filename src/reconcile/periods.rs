@@ -6,7 +6,48 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Error, PERIOD_ORDERS_PARQUET};
+use super::{Error, Figures, PERIOD_ORDERS_PARQUET};
+
+/// A signed difference of the six month-end figures (OrderWise minus Centra).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Delta {
+    pub orders: i64,
+    pub net: Decimal,
+    pub vat: Decimal,
+    pub gross: Decimal,
+    pub discounts: Decimal,
+    pub shipping: Decimal,
+}
+
+impl Delta {
+    /// OrderWise's figures minus Centra's.
+    pub fn between(centra: &Figures, orderwise: &Figures) -> Delta {
+        Delta {
+            orders: orderwise.orders as i64 - centra.orders as i64,
+            net: orderwise.net - centra.net,
+            vat: orderwise.vat - centra.vat,
+            gross: orderwise.gross - centra.gross,
+            discounts: orderwise.discounts - centra.discounts,
+            shipping: orderwise.shipping - centra.shipping,
+        }
+    }
+
+    /// Whether every figure is zero.
+    pub fn is_zero(&self) -> bool {
+        *self == Delta::default()
+    }
+}
+
+impl std::ops::AddAssign<&Delta> for Delta {
+    fn add_assign(&mut self, o: &Delta) {
+        self.orders += o.orders;
+        self.net += o.net;
+        self.vat += o.vat;
+        self.gross += o.gross;
+        self.discounts += o.discounts;
+        self.shipping += o.shipping;
+    }
+}
 
 /// One order's part in the difference of one month, market and currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,13 +59,9 @@ pub struct PeriodOrder {
     pub order_ref: String,
     /// OrderWise's numbers for the order in this line, if it has any.
     pub orderwise_orders: Option<String>,
-    /// Orders OrderWise counts minus orders Centra counts (-1 missing, +1 extra copy or unexpected).
-    pub orders: i64,
-    pub net: Decimal,
-    pub vat: Decimal,
-    pub gross: Decimal,
-    pub discounts: Decimal,
-    pub shipping: Decimal,
+    /// Its part: orders OrderWise counts minus orders Centra counts (-1 missing, +1 extra copy or
+    /// unexpected), and the same for each money figure.
+    pub part: Delta,
     /// The explaining check (`order.missing_in_orderwise`, ...), or `settling`, `rounding`,
     /// `unexplained`.
     pub reason: String,
@@ -32,24 +69,16 @@ pub struct PeriodOrder {
 
 /// Reads a reconciled snapshot's period orders, in month, market, currency and order order.
 pub fn read_period_orders(dir: &Path) -> Result<Vec<PeriodOrder>, Error> {
-    let path = dir.join(PERIOD_ORDERS_PARQUET);
-    if !path.is_file() {
-        return Err(Error::Io {
-            path,
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not reconciled by this version of tally; run `tally reconcile` on the snapshot",
-            ),
-        });
-    }
-    let conn =
-        duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let (conn, path, file) = super::open_output(
+        dir,
+        PERIOD_ORDERS_PARQUET,
+        "not reconciled by this version of tally; run `tally reconcile` on the snapshot",
+    )?;
     let sql = format!(
         "SELECT month, market, currency, order_ref, orderwise_orders, orders,
                 CAST(net AS VARCHAR), CAST(vat AS VARCHAR), CAST(gross AS VARCHAR),
                 CAST(discounts AS VARCHAR), CAST(shipping AS VARCHAR), reason
-         FROM read_parquet('{}') ORDER BY month, market, currency, order_ref",
-        path.to_string_lossy().replace('\'', "''")
+         FROM read_parquet({file}) ORDER BY month, market, currency, order_ref"
     );
     let what = format!("reading {}", path.display());
     let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(&what, e))?;
@@ -62,12 +91,14 @@ pub fn read_period_orders(dir: &Path) -> Result<Vec<PeriodOrder>, Error> {
                 currency: r.get(2)?,
                 order_ref: r.get(3)?,
                 orderwise_orders: r.get(4)?,
-                orders: r.get(5)?,
-                net: dec(r, 6)?,
-                vat: dec(r, 7)?,
-                gross: dec(r, 8)?,
-                discounts: dec(r, 9)?,
-                shipping: dec(r, 10)?,
+                part: Delta {
+                    orders: r.get(5)?,
+                    net: dec(r, 6)?,
+                    vat: dec(r, 7)?,
+                    gross: dec(r, 8)?,
+                    discounts: dec(r, 9)?,
+                    shipping: dec(r, 10)?,
+                },
                 reason: r.get(11)?,
             })
         })

@@ -129,6 +129,7 @@ impl Input {
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
+    ("_base.html", include_str!("../../reports/_base.html")),
     ("_style.html", include_str!("../../reports/_style.html")),
     ("_meta.html", include_str!("../../reports/_meta.html")),
     ("_page.typ", include_str!("../../reports/_page.typ")),

@@ -3,63 +3,11 @@
 //! reasons add up to its difference exactly; what no exception explains is shown as unexplained.
 
 use std::collections::BTreeMap;
-use std::ops::AddAssign;
 
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Input;
-use crate::reconcile::{Figures, PeriodOrder, PeriodTotals};
-
-/// A signed difference (OrderWise minus Centra) of the six figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Delta {
-    pub orders: i64,
-    pub net: Decimal,
-    pub vat: Decimal,
-    pub gross: Decimal,
-    pub discounts: Decimal,
-    pub shipping: Decimal,
-}
-
-impl Delta {
-    fn between(centra: &Figures, orderwise: &Figures) -> Delta {
-        Delta {
-            orders: orderwise.orders as i64 - centra.orders as i64,
-            net: orderwise.net - centra.net,
-            vat: orderwise.vat - centra.vat,
-            gross: orderwise.gross - centra.gross,
-            discounts: orderwise.discounts - centra.discounts,
-            shipping: orderwise.shipping - centra.shipping,
-        }
-    }
-
-    fn of(o: &PeriodOrder) -> Delta {
-        Delta {
-            orders: o.orders,
-            net: o.net,
-            vat: o.vat,
-            gross: o.gross,
-            discounts: o.discounts,
-            shipping: o.shipping,
-        }
-    }
-
-    fn is_zero(&self) -> bool {
-        *self == Delta::default()
-    }
-}
-
-impl AddAssign<&Delta> for Delta {
-    fn add_assign(&mut self, o: &Delta) {
-        self.orders += o.orders;
-        self.net += o.net;
-        self.vat += o.vat;
-        self.gross += o.gross;
-        self.discounts += o.discounts;
-        self.shipping += o.shipping;
-    }
-}
+use crate::reconcile::{Delta, PeriodOrder, PeriodTotals};
 
 /// The orders of one line that share a reason, and what they add up to.
 #[derive(Debug, Serialize)]
@@ -156,7 +104,7 @@ pub fn build<'a>(input: &'a Input) -> Vec<Line<'a>> {
                 .map(|((rank, reason), list)| {
                     let mut total = Delta::default();
                     for o in &list {
-                        total += &Delta::of(o);
+                        total += &o.part;
                     }
                     match rank {
                         0 => explained += &total,
