@@ -120,6 +120,19 @@ fn reconcile_refuses_an_unfinished_snapshot() {
 }
 
 #[test]
+fn report_needs_a_reconciled_snapshot() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("snap")).unwrap();
+    let out = tally(&["report", "snap", "--kind", "audit"], tmp.path());
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("summary.json") && stderr.contains("tally reconcile"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tally(&["reconcile"], tmp.path());
@@ -165,4 +178,22 @@ fn demo_writes_its_files_and_matches_the_truth() {
     // The written configuration is a working example: it parses and checks.
     let cfg = tally::config::Config::load(&d.join("tally.toml")).unwrap();
     assert_eq!(cfg.raw.markets.len(), 3);
+    // `tally report` renders from the snapshot alone, where --out says.
+    let snap = snap.to_string_lossy().into_owned();
+    let out = tally(
+        &[
+            "report",
+            &snap,
+            "--kind",
+            "month-end",
+            "--format",
+            "pdf",
+            "--out",
+            "me.pdf",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+    let pdf = std::fs::read(tmp.path().join("me.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
 }

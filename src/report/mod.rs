@@ -331,6 +331,9 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
     ])
 }
 
+/// Rows per table in the PDF's long listings (see `source`).
+const PDF_TABLE_ROWS: usize = 100;
+
 /// Renders report `kind` in `format` from data already read.
 pub fn render(input: &Input, kind: Kind, format: Format) -> Result<Vec<u8>, Error> {
     let text = source(input, kind, format)?;
@@ -353,6 +356,9 @@ pub fn source(input: &Input, kind: Kind, format: Format) -> Result<String, Error
         summary => &input.summary,
         version => env!("CARGO_PKG_VERSION"),
         charts => charts(input),
+        // Long PDF tables are typeset in chunks of this many rows: typst lays a table out as a
+        // whole, so one table of thousands of rows costs far more time and memory than many.
+        chunk => PDF_TABLE_ROWS,
     };
     let ctx = match kind {
         Kind::Audit => context! { audit => audit::build(input), ..common },

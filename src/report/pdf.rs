@@ -77,8 +77,13 @@ pub fn compile(source: &str) -> Result<Vec<u8>, String> {
     let paged = typst::compile::<PagedDocument>(&document)
         .output
         .map_err(|errors| describe(&document, &errors))?;
-    typst_pdf::pdf(&paged, &typst_pdf::PdfOptions::default())
-        .map_err(|errors| describe(&document, &errors))
+    let pdf = typst_pdf::pdf(&paged, &typst_pdf::PdfOptions::default())
+        .map_err(|errors| describe(&document, &errors));
+    // typst memoizes layout work for the next compilation of a similar document; tally compiles
+    // each report once, so the cache would only hold memory (and make a second render look
+    // faster than a first).
+    typst::comemo::evict(0);
+    pdf
 }
 
 fn describe(document: &Document, errors: &[SourceDiagnostic]) -> String {
