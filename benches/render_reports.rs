@@ -30,7 +30,7 @@ fn render_reports(c: &mut Criterion) {
         for format in [Format::Html, Format::Pdf] {
             let name = kind.file_name(format);
             group.bench_function(name, |bench| {
-                bench.iter(|| report::render(&input, kind, format).unwrap())
+                bench.iter(|| report::render(&input, kind, format, &Default::default()).unwrap())
             });
         }
     }

@@ -140,7 +140,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     for kind in report::Kind::ALL {
         for format in [report::Format::Html, report::Format::Pdf] {
             let path = opts.dir.join(kind.file_name(format));
-            report::write_to(&input, kind, format, &path)?;
+            report::write_to(&input, kind, format, &Default::default(), &path)?;
             reports.push(path);
         }
     }

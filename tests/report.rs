@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use rust_decimal::Decimal;
-use tally::report::{self, Format, Input, Kind, count, money};
+use tally::report::{self, Format, Input, Kind, Options, count, money};
 use tally::sandbox::generate::HOSTILE_NAME;
 
 /// One scenario, extracted and reconciled once for every test in this file.
@@ -38,7 +38,8 @@ fn input() -> Input {
 }
 
 fn html(input: &Input, kind: Kind) -> String {
-    String::from_utf8(report::render(input, kind, Format::Html).unwrap()).unwrap()
+    String::from_utf8(report::render(input, kind, Format::Html, &Options::default()).unwrap())
+        .unwrap()
 }
 
 /// Undoes minijinja's HTML escaping.
@@ -256,12 +257,13 @@ fn a_hostile_product_name_is_text_in_every_format() {
             "{kind:?}: escaped name missing"
         );
         assert!(!page.contains("<script"), "{kind:?}");
-        let source = report::source(&input, kind, Format::Pdf).unwrap();
+        let source = report::source(&input, kind, Format::Pdf, &Options::default()).unwrap();
         assert!(
             !source.contains("#set page(fill: red)"),
             "{kind:?}: Typst code got through"
         );
-        let text = pdf_text(&report::render(&input, kind, Format::Pdf).unwrap());
+        let text =
+            pdf_text(&report::render(&input, kind, Format::Pdf, &Options::default()).unwrap());
         assert!(
             squeeze(&text).contains(&squeeze(HOSTILE_NAME)),
             "{kind:?}: the PDF prints the name as written"
@@ -299,7 +301,7 @@ fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
     ));
     for (kind, wanted) in figures {
         let page = html(&input, kind);
-        let pdf = report::render(&input, kind, Format::Pdf).unwrap();
+        let pdf = report::render(&input, kind, Format::Pdf, &Options::default()).unwrap();
         assert!(pdf.starts_with(b"%PDF-"), "{kind:?}");
         let text = squeeze(&pdf_text(&pdf));
         assert!(text.contains(&squeeze(kind.title())), "{kind:?}: title");
@@ -312,4 +314,41 @@ fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
             );
         }
     }
+}
+
+#[test]
+fn a_pdf_listing_stops_at_pdf_rows_and_says_how_many_more() {
+    let input = input();
+    let short = Options { pdf_rows: 25 };
+    let n = input.exceptions.len();
+    assert!(n > 25);
+    let audit = report::source(&input, Kind::Audit, Format::Pdf, &short).unwrap();
+    assert!(
+        audit.contains(
+            &format!("{} more are in audit.html", count((n - 25) as i64)).replace(',', "\\,")
+        ),
+        "the audit PDF says what it left out"
+    );
+    let full = report::source(&input, Kind::Audit, Format::Pdf, &Options::default()).unwrap();
+    assert!(
+        !full.contains("more are in audit.html"),
+        "nothing is left out by default"
+    );
+    // The appendix rows (each starts with the check name in small[...]) drop to 25.
+    let rows = |s: &str| {
+        s.split("Appendix")
+            .nth(1)
+            .unwrap()
+            .matches("  small[")
+            .count()
+    };
+    assert_eq!(rows(&audit), 25);
+    assert_eq!(rows(&full), n);
+    // The short PDF still compiles, and the HTML is never cut.
+    let pdf = report::render(&input, Kind::Exceptions, Format::Pdf, &short).unwrap();
+    assert!(squeeze(&pdf_text(&pdf)).contains("more"));
+    let html =
+        String::from_utf8(report::render(&input, Kind::Exceptions, Format::Html, &short).unwrap())
+            .unwrap();
+    assert_eq!(attributes(&html, "data-exception").len(), n);
 }

@@ -20,10 +20,22 @@ pub struct Args {
     /// Where to write it (default: `<kind>.<format>` inside the snapshot directory).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// In a PDF, at most this many rows per listing (the rest are counted; the HTML has them all).
+    #[arg(long, default_value_t = tally::report::Options::default().pdf_rows)]
+    pdf_rows: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let path = tally::report::write(&args.snapshot, args.kind, args.format, args.out.as_deref())?;
+    let opts = tally::report::Options {
+        pdf_rows: args.pdf_rows,
+    };
+    let path = tally::report::write(
+        &args.snapshot,
+        args.kind,
+        args.format,
+        &opts,
+        args.out.as_deref(),
+    )?;
     println!("{}", path.display());
     Ok(0)
 }

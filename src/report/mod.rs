@@ -334,9 +334,25 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
 /// Rows per table in the PDF's long listings (see `source`).
 const PDF_TABLE_ROWS: usize = 100;
 
+/// How a report is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// At most this many rows per listing in a PDF (the audit's appendix, an owner's queue, the
+    /// orders behind one month-end reason). The page says how many more there are and that the
+    /// HTML and `exceptions.csv` have them all: a PDF of 50,000 rows is 2,000 pages nobody reads
+    /// and takes typst gigabytes. The HTML always lists everything.
+    pub pdf_rows: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { pdf_rows: 10_000 }
+    }
+}
+
 /// Renders report `kind` in `format` from data already read.
-pub fn render(input: &Input, kind: Kind, format: Format) -> Result<Vec<u8>, Error> {
-    let text = source(input, kind, format)?;
+pub fn render(input: &Input, kind: Kind, format: Format, opts: &Options) -> Result<Vec<u8>, Error> {
+    let text = source(input, kind, format, opts)?;
     match format {
         Format::Html => Ok(text.into_bytes()),
         Format::Pdf => pdf::compile(&text).map_err(|detail| Error::Pdf {
@@ -347,7 +363,7 @@ pub fn render(input: &Input, kind: Kind, format: Format) -> Result<Vec<u8>, Erro
 }
 
 /// The text a template renders: the HTML page, or the Typst source of the PDF.
-pub fn source(input: &Input, kind: Kind, format: Format) -> Result<String, Error> {
+pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Result<String, Error> {
     let env = environment();
     let name = kind.template(format);
     let template = env.get_template(&name).expect("embedded");
@@ -359,6 +375,7 @@ pub fn source(input: &Input, kind: Kind, format: Format) -> Result<String, Error
         // Long PDF tables are typeset in chunks of this many rows: typst lays a table out as a
         // whole, so one table of thousands of rows costs far more time and memory than many.
         chunk => PDF_TABLE_ROWS,
+        pdf_rows => opts.pdf_rows,
     };
     let ctx = match kind {
         Kind::Audit => context! { audit => audit::build(input), ..common },
@@ -379,19 +396,31 @@ pub fn source(input: &Input, kind: Kind, format: Format) -> Result<String, Error
 }
 
 /// Renders and writes a report; returns where it went (default: inside the snapshot directory).
-pub fn write(dir: &Path, kind: Kind, format: Format, out: Option<&Path>) -> Result<PathBuf, Error> {
+pub fn write(
+    dir: &Path,
+    kind: Kind,
+    format: Format,
+    opts: &Options,
+    out: Option<&Path>,
+) -> Result<PathBuf, Error> {
     let input = Input::read(dir)?;
     let path = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(kind.file_name(format)));
-    write_to(&input, kind, format, &path)?;
+    write_to(&input, kind, format, opts, &path)?;
     Ok(path)
 }
 
 /// Renders a report from data already read and writes it to `path` (through a temporary file, so
 /// a reader never sees half a report).
-pub fn write_to(input: &Input, kind: Kind, format: Format, path: &Path) -> Result<(), Error> {
-    let bytes = render(input, kind, format)?;
+pub fn write_to(
+    input: &Input,
+    kind: Kind,
+    format: Format,
+    opts: &Options,
+    path: &Path,
+) -> Result<(), Error> {
+    let bytes = render(input, kind, format, opts)?;
     let tmp = path.with_extension("partial");
     std::fs::write(&tmp, bytes).map_err(|source| Error::Io {
         path: tmp.clone(),
