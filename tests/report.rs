@@ -74,7 +74,7 @@ fn squeeze(s: &str) -> String {
 #[test]
 fn month_end_totals_tie_out_to_the_summary_and_explanations_to_the_difference() {
     let input = input();
-    let lines = report::month_end::build(&input);
+    let lines = report::month_end::build(&input, &Options::default());
     assert_eq!(lines.len(), input.summary.periods.len());
     assert!(
         lines.len() >= 4,
@@ -279,7 +279,7 @@ fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
     let mut figures: Vec<(Kind, Vec<String>)> = Vec::new();
     let at_stake: Vec<String> = s.money_at_stake.iter().map(|(c, a)| money(*a, c)).collect();
     figures.push((Kind::Audit, [vec![total.clone()], at_stake].concat()));
-    let lines = report::month_end::build(&input);
+    let lines = report::month_end::build(&input, &Options::default());
     figures.push((
         Kind::MonthEnd,
         lines
@@ -344,6 +344,18 @@ fn a_pdf_listing_stops_at_pdf_rows_and_says_how_many_more() {
     };
     assert_eq!(rows(&audit), 25);
     assert_eq!(rows(&full), n);
+    // The queue shares the budget among owners; each keeps at least its first 20 rows.
+    let queue = report::source(&input, Kind::Exceptions, Format::Pdf, &short).unwrap();
+    let owners = input.summary.by_owner.len();
+    let listed = queue.matches("sev(").count();
+    assert!(
+        listed <= 25 + 20 * owners && listed < n,
+        "{listed} rows listed"
+    );
+    assert!(
+        queue.contains("oldest; "),
+        "the queue says what it left out"
+    );
     // The short PDF still compiles, and the HTML is never cut.
     let pdf = report::render(&input, Kind::Exceptions, Format::Pdf, &short).unwrap();
     assert!(squeeze(&pdf_text(&pdf)).contains("more"));

@@ -20,7 +20,8 @@ pub struct Args {
     /// Where to write it (default: `<kind>.<format>` inside the snapshot directory).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// In a PDF, at most this many rows per listing (the rest are counted; the HTML has them all).
+    /// In a PDF, list at most about this many rows, shared among its listings (the rest are
+    /// counted on the page; the HTML has them all).
     #[arg(long, default_value_t = tally::report::Options::default().pdf_rows)]
     pdf_rows: usize,
 }

@@ -113,7 +113,8 @@ pub fn horizontal_bars(title: &str, bars: &[Bar], legend_items: &[(&str, &str)])
         let mut x = label_w;
         for s in &bar.segments {
             let w = if max > 0.0 { plot * s.value / max } else { 0.0 };
-            if w > 0.0 {
+            // Drawn only when at least 0.1 px wide (the width is written with one decimal).
+            if w >= 0.1 {
                 let _ = write!(
                     out,
                     r#"<rect x="{x:.1}" y="{}" width="{w:.1}" height="16" fill="{}"/>"#,
@@ -171,7 +172,8 @@ pub fn columns_over_time(
                 } else {
                     0.0
                 };
-                if h > 0.0 {
+                // Drawn only when at least 0.1 px high (the height is written with one decimal).
+                if h >= 0.1 {
                     y -= h;
                     let _ = write!(
                         out,
@@ -230,5 +232,24 @@ mod tests {
         // The longer bar fills the plot (680 - 170 - 130 = 380), the other half of it.
         assert!(svg.contains(r#"width="380.0""#), "{svg}");
         assert!(svg.contains(r#"width="190.0""#), "{svg}");
+    }
+
+    #[test]
+    fn slivers_too_thin_to_see_are_not_drawn() {
+        // A zero-size rect is invalid SVG (typst's renderer warns about each one).
+        let tiny = |v| Segment {
+            value: v,
+            colour: "#000000",
+        };
+        let bars = vec![Bar {
+            label: "a".into(),
+            segments: vec![tiny(1_000_000.0), tiny(0.01)],
+            value_text: String::new(),
+        }];
+        let svg = horizontal_bars("t", &bars, &[]);
+        assert!(!svg.contains(r#"width="0.0""#), "{svg}");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let svg = columns_over_time("t", &[(day, vec![tiny(1_000_000.0), tiny(0.01)])], &[]);
+        assert!(!svg.contains(r#"height="0.0""#), "{svg}");
     }
 }

@@ -337,10 +337,11 @@ const PDF_TABLE_ROWS: usize = 100;
 /// How a report is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
-    /// At most this many rows per listing in a PDF (the audit's appendix, an owner's queue, the
-    /// orders behind one month-end reason). The page says how many more there are and that the
-    /// HTML and `exceptions.csv` have them all: a PDF of 50,000 rows is 2,000 pages nobody reads
-    /// and takes typst gigabytes. The HTML always lists everything.
+    /// At most about this many listed rows in a PDF: the audit's appendix, the owners' queues,
+    /// the orders behind the month-end lines (shared among them by [`budget`]). The page says
+    /// how many more there are and that the HTML and `exceptions.csv` have them all: a PDF of
+    /// 50,000 rows is 2,000 pages nobody reads, and typst needs about 0.2 MB per row to lay it
+    /// out. The HTML always lists everything.
     pub pdf_rows: usize,
 }
 
@@ -348,6 +349,22 @@ impl Default for Options {
     fn default() -> Self {
         Options { pdf_rows: 10_000 }
     }
+}
+
+/// Shares a budget of `total` PDF rows among listings of the given lengths: all of each when they
+/// fit, else each in proportion to its length (and at least its first 20 rows), so a long listing
+/// cannot crowd out the others.
+pub fn budget(lens: &[usize], total: usize) -> Vec<usize> {
+    let sum: usize = lens.iter().sum();
+    if sum <= total {
+        return lens.to_vec();
+    }
+    lens.iter()
+        .map(|&n| {
+            let share = (total as u128 * n as u128 / sum as u128) as usize;
+            share.max(n.min(20)).min(n)
+        })
+        .collect()
 }
 
 /// Renders report `kind` in `format` from data already read.
@@ -380,11 +397,11 @@ pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
     let ctx = match kind {
         Kind::Audit => context! { audit => audit::build(input), ..common },
         Kind::MonthEnd => {
-            let lines = month_end::build(input);
+            let lines = month_end::build(input, opts);
             context! { all_agree => month_end::all_agree(&lines), lines => lines, ..common }
         }
         Kind::Exceptions => context! {
-            owners => queue::build(input),
+            owners => queue::build(input, opts),
             total => input.exceptions.len(),
             ..common
         },
@@ -430,4 +447,19 @@ pub fn write_to(
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::budget;
+
+    #[test]
+    fn budget_keeps_everything_that_fits_and_shares_the_rest() {
+        assert_eq!(budget(&[3, 4], 10), vec![3, 4]);
+        assert_eq!(budget(&[9_000, 1_000], 1_000), vec![900, 100]);
+        // A short listing keeps its first 20 rows however long the others are.
+        assert_eq!(budget(&[100_000, 30], 1_000), vec![999, 20]);
+        assert_eq!(budget(&[5, 100_000], 10), vec![5, 20]);
+        assert_eq!(budget(&[], 10), Vec::<usize>::new());
+    }
 }

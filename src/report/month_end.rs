@@ -42,6 +42,17 @@ pub struct Line<'a> {
     pub flagged: bool,
     /// The reasons add up to the difference (they do by construction; shown so a reader sees it).
     pub reconciles: bool,
+    /// The orders the PDF lists, reason by reason (its share of
+    /// [`super::Options::pdf_rows`]; rounding is never listed), and how many it leaves out.
+    pub pdf_orders: Vec<Listed<'a>>,
+    pub pdf_left_out: usize,
+}
+
+/// One order in the PDF's listing, with its reason in words.
+#[derive(Debug, Serialize)]
+pub struct Listed<'a> {
+    pub order: &'a PeriodOrder,
+    pub reason: String,
 }
 
 fn reason_title(input: &Input, reason: &str) -> String {
@@ -71,7 +82,7 @@ fn reason_rank(reason: &str) -> u8 {
 }
 
 /// Builds the month-end lines, in month, market and currency order.
-pub fn build<'a>(input: &'a Input) -> Vec<Line<'a>> {
+pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
     let mut orders: BTreeMap<(&str, &str, &str), Vec<&PeriodOrder>> = BTreeMap::new();
     for o in &input.period_orders {
         orders
@@ -79,7 +90,7 @@ pub fn build<'a>(input: &'a Input) -> Vec<Line<'a>> {
             .or_default()
             .push(o);
     }
-    input
+    let mut lines: Vec<Line> = input
         .summary
         .periods
         .iter()
@@ -147,9 +158,28 @@ pub fn build<'a>(input: &'a Input) -> Vec<Line<'a>> {
                     .sum(),
                 difference,
                 reasons,
+                pdf_orders: Vec::new(),
+                pdf_left_out: 0,
             }
         })
-        .collect()
+        .collect();
+    let lens: Vec<usize> = lines
+        .iter()
+        .map(|l| l.reasons.iter().map(|r| r.orders.len()).sum())
+        .collect();
+    for (line, rows) in lines.iter_mut().zip(super::budget(&lens, opts.pdf_rows)) {
+        let all = line.reasons.iter().flat_map(|r| {
+            r.orders.iter().map(|&o| Listed {
+                order: o,
+                reason: r.title.clone(),
+            })
+        });
+        let listed: Vec<Listed> = all.take(rows).collect();
+        line.pdf_left_out =
+            line.reasons.iter().map(|r| r.orders.len()).sum::<usize>() - listed.len();
+        line.pdf_orders = listed;
+    }
+    lines
 }
 
 /// Whether every line agrees (no difference at all).

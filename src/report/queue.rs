@@ -48,6 +48,8 @@ pub struct Owner<'a> {
     pub fixable: usize,
     /// The kinds of exception in the queue, most frequent first.
     pub todo: Vec<Todo<'a>>,
+    /// How many of the items the PDF lists (its share of [`super::Options::pdf_rows`]).
+    pub pdf_rows: usize,
 }
 
 fn rank(severity: &str) -> u8 {
@@ -60,7 +62,7 @@ fn rank(severity: &str) -> u8 {
 
 /// The queue, owners in name order, each oldest first (undated last), then by severity, check
 /// and key.
-pub fn build<'a>(input: &'a Input) -> Vec<Owner<'a>> {
+pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
     let extracted: DateTime<Utc> = input.summary.extracted_at;
     let mut exceptions: Vec<_> = input.exceptions.iter().collect();
     exceptions.sort_by(|a, b| {
@@ -100,6 +102,7 @@ pub fn build<'a>(input: &'a Input) -> Vec<Owner<'a>> {
                 items: vec![item],
                 fixable: 0,
                 todo: Vec::new(),
+                pdf_rows: 0,
             }),
         }
     }
@@ -119,6 +122,10 @@ pub fn build<'a>(input: &'a Input) -> Vec<Owner<'a>> {
         }
         o.todo
             .sort_by(|a, b| b.count.cmp(&a.count).then(a.check.cmp(b.check)));
+    }
+    let lens: Vec<usize> = owners.iter().map(|o| o.items.len()).collect();
+    for (o, rows) in owners.iter_mut().zip(super::budget(&lens, opts.pdf_rows)) {
+        o.pdf_rows = rows;
     }
     owners
 }
