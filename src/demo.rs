@@ -135,7 +135,11 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     )
     .await?;
     let outcome = reconcile::run(&snapshot.dir, &cfg)?;
-    let input = report::Input::read(&snapshot.dir)?;
+    let plan = crate::plan::build(&snapshot.dir, &cfg, &Default::default())?;
+    let plan_path = opts.dir.join("plan.jsonl");
+    crate::plan::write(&plan, &plan_path)?;
+    let mut input = report::Input::read(&snapshot.dir)?;
+    input.plan = Some(plan.actions.clone());
     let mut reports = Vec::new();
     for kind in report::Kind::ALL {
         for format in [report::Format::Html, report::Format::Pdf] {
@@ -144,9 +148,6 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
             reports.push(path);
         }
     }
-    let plan = crate::plan::build(&snapshot.dir, &cfg, &Default::default())?;
-    let plan_path = opts.dir.join("plan.jsonl");
-    crate::plan::write(&plan, &plan_path)?;
     let truth = sb.truth();
     let truth_path = opts.dir.join("truth.jsonl");
     sandbox::write_truth(&truth, &truth_path).map_err(io(&truth_path))?;

@@ -27,6 +27,8 @@ fn snapshot() -> &'static Path {
                 .await
                 .expect("extraction");
             tally::reconcile::run(&snap.dir, &cfg).expect("reconcile");
+            let plan = tally::plan::build(&snap.dir, &cfg, &Default::default()).expect("plan");
+            tally::plan::write(&plan, &snap.dir.join("plan.jsonl")).expect("plan written");
             sb.stop().await;
             snap.dir
         })
@@ -363,4 +365,44 @@ fn a_pdf_listing_stops_at_pdf_rows_and_says_how_many_more() {
         String::from_utf8(report::render(&input, Kind::Exceptions, Format::Html, &short).unwrap())
             .unwrap();
     assert_eq!(attributes(&html, "data-exception").len(), n);
+}
+
+#[test]
+fn given_the_plan_the_queue_says_per_exception_what_it_does_or_why_not() {
+    let mut input = input();
+    let plan = tally::apply::read_plan(&snapshot().join("plan.jsonl")).unwrap();
+    let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    for a in &plan {
+        let fix = match a {
+            tally::plan::Action::NoAction { .. } => "held back".to_string(),
+            a => a.kind().to_string(),
+        };
+        for f in a.fixes() {
+            // `check:key` as the plan writes it -> `check key` as the queue marks its rows.
+            let (check, key) = f.split_once(':').unwrap();
+            expected.insert(format!("{check} {key}"), fix.clone());
+        }
+    }
+    assert!(
+        expected.values().any(|f| f == "held back"),
+        "the scenario holds some back"
+    );
+    assert!(expected.values().any(|f| f == "post_order"));
+    input.plan = Some(plan);
+    let page = html(&input, Kind::Exceptions);
+    let rows = attributes(&page, "data-exception");
+    let fixes = attributes(&page, "data-fix");
+    assert_eq!(rows.len(), fixes.len());
+    for (row, fix) in rows.iter().zip(&fixes) {
+        let want = expected.get(row).map(String::as_str).unwrap_or("");
+        assert_eq!(fix, want, "{row}");
+    }
+    // Without the plan, the queue can only say which checks tally plan acts on.
+    input.plan = None;
+    let page = html(&input, Kind::Exceptions);
+    assert!(
+        !attributes(&page, "data-fix")
+            .iter()
+            .any(|f| f == "held back")
+    );
 }

@@ -20,6 +20,10 @@ pub struct Args {
     /// Where to write it (default: `<kind>.<format>` inside the snapshot directory).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The plan `tally plan` wrote for this snapshot: the exception queue then says, exception by
+    /// exception, what the plan does or why it holds it back.
+    #[arg(long)]
+    plan: Option<PathBuf>,
     /// In a PDF, list at most about this many rows, shared among its listings (the rest are
     /// counted on the page; the HTML has them all).
     #[arg(long, default_value_t = tally::report::Options::default().pdf_rows)]
@@ -30,13 +34,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let opts = tally::report::Options {
         pdf_rows: args.pdf_rows,
     };
-    let path = tally::report::write(
-        &args.snapshot,
-        args.kind,
-        args.format,
-        &opts,
-        args.out.as_deref(),
-    )?;
+    let mut input = tally::report::Input::read(&args.snapshot)?;
+    if let Some(plan) = &args.plan {
+        input.plan = Some(tally::apply::read_plan(plan)?);
+    }
+    let path = args
+        .out
+        .unwrap_or_else(|| args.snapshot.join(args.kind.file_name(args.format)));
+    tally::report::write_to(&input, args.kind, args.format, &opts, &path)?;
     println!("{}", path.display());
     Ok(0)
 }

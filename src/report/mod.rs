@@ -110,6 +110,10 @@ pub struct Input {
     /// Every exception, by check and key.
     pub exceptions: Vec<Exception>,
     pub period_orders: Vec<PeriodOrder>,
+    /// The plan `tally plan` wrote for this snapshot, if the caller has one: the queue then says
+    /// per exception what the plan does, or why it holds it back. Without it, the queue says
+    /// which checks `tally plan` acts on.
+    pub plan: Option<Vec<crate::plan::Action>>,
 }
 
 impl Input {
@@ -119,6 +123,7 @@ impl Input {
             summary: read_summary(dir)?,
             exceptions: reconcile::read_exceptions(dir)?,
             period_orders: reconcile::read_period_orders(dir)?,
+            plan: None,
         })
     }
 

@@ -1,5 +1,8 @@
 //! The operations exception queue: every exception exactly once, grouped by owner, oldest first,
-//! with what to do and whether `tally plan` can fix it.
+//! with what to do and whether `tally plan` can fix it: per exception when the plan is given
+//! (`tally report --plan`), else per check.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -27,6 +30,8 @@ pub struct Item<'a> {
     pub remedy: &'a str,
     /// The action `tally plan` takes for it, if any.
     pub plan_action: Option<&'static str>,
+    /// Why the plan holds it back for a person (only known when the plan was given).
+    pub held_back: Option<&'a str>,
 }
 
 /// What to do about one kind of exception in an owner's queue, said once rather than per row.
@@ -78,8 +83,22 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
             .then(a.check.cmp(&b.check))
             .then(a.key.cmp(&b.key))
     });
+    // What the plan does per exception (`check:key`), when the caller read one.
+    let planned: Option<HashMap<String, &crate::plan::Action>> = input.plan.as_ref().map(|plan| {
+        plan.iter()
+            .flat_map(|a| a.fixes().iter().map(move |f| (f.clone(), a)))
+            .collect()
+    });
     let mut owners: Vec<Owner> = Vec::new();
     for e in exceptions {
+        let (plan_action, held_back) = match &planned {
+            None => (plan::action_for(&e.check), None),
+            Some(planned) => match planned.get(&format!("{}:{}", e.check, e.key)) {
+                Some(crate::plan::Action::NoAction { reason, .. }) => (None, Some(reason.as_str())),
+                Some(action) => (Some(action.kind()), None),
+                None => (None, None),
+            },
+        };
         let check = input.check(&e.check);
         let item = Item {
             check: &e.check,
@@ -93,7 +112,8 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
             amount: e.amount,
             currency: e.currency.as_deref(),
             remedy: check.map_or("", |c| &c.remedy),
-            plan_action: plan::action_for(&e.check),
+            plan_action,
+            held_back,
         };
         match owners.last_mut() {
             Some(o) if o.owner == e.owner => o.items.push(item),
@@ -116,7 +136,7 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
                     title: item.title,
                     count: 1,
                     remedy: item.remedy,
-                    plan_action: item.plan_action,
+                    plan_action: plan::action_for(item.check),
                 }),
             }
         }
