@@ -31,11 +31,6 @@ impl Delta {
             shipping: orderwise.shipping - centra.shipping,
         }
     }
-
-    /// Whether every figure is zero.
-    pub fn is_zero(&self) -> bool {
-        *self == Delta::default()
-    }
 }
 
 impl std::ops::AddAssign<&Delta> for Delta {

@@ -403,7 +403,7 @@ pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
         Kind::Audit => context! { audit => audit::build(input), ..common },
         Kind::MonthEnd => {
             let lines = month_end::build(input, opts);
-            context! { all_agree => month_end::all_agree(&lines), lines => lines, ..common }
+            context! { lines => lines, ..common }
         }
         Kind::Exceptions => context! {
             owners => queue::build(input, opts),
@@ -415,22 +415,6 @@ pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
         template: name.clone(),
         detail: format!("{e:#}"),
     })
-}
-
-/// Renders and writes a report; returns where it went (default: inside the snapshot directory).
-pub fn write(
-    dir: &Path,
-    kind: Kind,
-    format: Format,
-    opts: &Options,
-    out: Option<&Path>,
-) -> Result<PathBuf, Error> {
-    let input = Input::read(dir)?;
-    let path = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| dir.join(kind.file_name(format)));
-    write_to(&input, kind, format, opts, &path)?;
-    Ok(path)
 }
 
 /// Renders a report from data already read and writes it to `path` (through a temporary file, so

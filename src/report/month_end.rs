@@ -2,7 +2,7 @@
 //! side by side, the difference, and the orders that make it up, grouped by reason. Each line's
 //! reasons add up to its difference exactly; what no exception explains is shown as unexplained.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -83,6 +83,13 @@ fn reason_rank(reason: &str) -> u8 {
 
 /// Builds the month-end lines, in month, market and currency order.
 pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
+    // The lines finance.period_mismatch flagged, by key (`<month>:<market>:<currency>`).
+    let flagged: BTreeSet<&str> = input
+        .exceptions
+        .iter()
+        .filter(|e| e.check == "finance.period_mismatch")
+        .map(|e| e.key.as_str())
+        .collect();
     let mut orders: BTreeMap<(&str, &str, &str), Vec<&PeriodOrder>> = BTreeMap::new();
     for o in &input.period_orders {
         orders
@@ -144,10 +151,7 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
             Line {
                 totals,
                 reconciles: sum == difference,
-                flagged: input
-                    .exceptions
-                    .iter()
-                    .any(|e| e.check == "finance.period_mismatch" && e.key == period_key),
+                flagged: flagged.contains(period_key.as_str()),
                 explained,
                 tolerated,
                 unexplained,
@@ -180,9 +184,4 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
         line.pdf_orders = listed;
     }
     lines
-}
-
-/// Whether every line agrees (no difference at all).
-pub fn all_agree(lines: &[Line]) -> bool {
-    lines.iter().all(|l| l.difference.is_zero())
 }
