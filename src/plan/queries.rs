@@ -45,25 +45,18 @@ pub(super) fn stock(conn: &Connection, opts: &Options) -> Result<Vec<Action>, Er
         Option<String>,
         Option<String>,
     );
-    let mut stmt = conn
-        .prepare(STOCK)
-        .map_err(|e| Error::duckdb("planning stock", e))?;
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })
-        .map_err(|e| Error::duckdb("planning stock", e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::duckdb("planning stock", e))?;
+    let rows: Vec<Row> = crate::reconcile::query_rows(conn, STOCK, "planning stock", |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ))
+    })?;
     // (warehouse, id, direction) -> the size changes with the exception each fixes and its price
     type Change = (SizeChange, String, Option<(Decimal, String)>);
     let mut groups: BTreeMap<(String, i64, &'static str), Vec<Change>> = BTreeMap::new();
@@ -230,28 +223,23 @@ pub(super) fn orders(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, Err
         Option<String>,
         bool,
     );
-    let mut stmt = conn.prepare(MISSING).map_err(|e| Error::duckdb(what, e))?;
-    let orders: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-                r.get(12)?,
-            ))
-        })
-        .map_err(|e| Error::duckdb(what, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::duckdb(what, e))?;
+    let orders: Vec<Row> = crate::reconcile::query_rows(conn, MISSING, what, |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+            r.get(12)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for (
         number,
@@ -396,25 +384,18 @@ pub(super) fn shipments(conn: &Connection, cfg: &Config) -> Result<Vec<Action>, 
         String,
         bool,
     );
-    let mut stmt = conn
-        .prepare(SHIPMENTS)
-        .map_err(|e| Error::duckdb(what, e))?;
-    let gaps: Vec<Gap> = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })
-        .map_err(|e| Error::duckdb(what, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::duckdb(what, e))?;
+    let gaps: Vec<Gap> = crate::reconcile::query_rows(conn, SHIPMENTS, what, |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ))
+    })?;
     if gaps.is_empty() {
         return Ok(Vec::new());
     }

@@ -63,6 +63,21 @@ pub(crate) fn decimal_column(r: &duckdb::Row, i: usize) -> duckdb::Result<rust_d
     })
 }
 
+/// Runs `sql` and reads every row with `row`; an error says `what` was being done.
+pub(crate) fn query_rows<T>(
+    conn: &duckdb::Connection,
+    sql: &str,
+    what: &str,
+    row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+) -> Result<Vec<T>, Error> {
+    let mut stmt = conn.prepare(sql).map_err(|e| Error::duckdb(what, e))?;
+    let rows = stmt
+        .query_map([], row)
+        .map_err(|e| Error::duckdb(what, e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::duckdb(what, e))
+}
+
 /// The result of one reconciliation.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -237,28 +252,23 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
          FROM read_parquet({file}) ORDER BY \"check\", key"
     );
     let what = format!("reading {}", path.display());
-    let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(&what, e))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Exception {
-                check: r.get(0)?,
-                entity: r.get(1)?,
-                severity: r.get(2)?,
-                owner: r.get(3)?,
-                key: r.get(4)?,
-                centra_value: r.get(5)?,
-                orderwise_value: r.get(6)?,
-                difference: r.get(7)?,
-                amount: r.get::<_, Option<String>>(8)?.and_then(|s| s.parse().ok()),
-                currency: r.get(9)?,
-                detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
-                market: r.get(11)?,
-                occurred_at: r
-                    .get::<_, Option<i64>>(12)?
-                    .and_then(chrono::DateTime::from_timestamp_millis),
-            })
+    query_rows(&conn, &sql, &what, |r| {
+        Ok(Exception {
+            check: r.get(0)?,
+            entity: r.get(1)?,
+            severity: r.get(2)?,
+            owner: r.get(3)?,
+            key: r.get(4)?,
+            centra_value: r.get(5)?,
+            orderwise_value: r.get(6)?,
+            difference: r.get(7)?,
+            amount: r.get::<_, Option<String>>(8)?.and_then(|s| s.parse().ok()),
+            currency: r.get(9)?,
+            detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+            market: r.get(11)?,
+            occurred_at: r
+                .get::<_, Option<i64>>(12)?
+                .and_then(chrono::DateTime::from_timestamp_millis),
         })
-        .map_err(|e| Error::duckdb(&what, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::duckdb(&what, e))
+    })
 }

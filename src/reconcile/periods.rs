@@ -76,28 +76,23 @@ pub fn read_period_orders(dir: &Path) -> Result<Vec<PeriodOrder>, Error> {
          FROM read_parquet({file}) ORDER BY month, market, currency, order_ref"
     );
     let what = format!("reading {}", path.display());
-    let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(&what, e))?;
     let dec = super::decimal_column;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(PeriodOrder {
-                month: r.get(0)?,
-                market: r.get(1)?,
-                currency: r.get(2)?,
-                order_ref: r.get(3)?,
-                orderwise_orders: r.get(4)?,
-                part: Delta {
-                    orders: r.get(5)?,
-                    net: dec(r, 6)?,
-                    vat: dec(r, 7)?,
-                    gross: dec(r, 8)?,
-                    discounts: dec(r, 9)?,
-                    shipping: dec(r, 10)?,
-                },
-                reason: r.get(11)?,
-            })
+    super::query_rows(&conn, &sql, &what, |r| {
+        Ok(PeriodOrder {
+            month: r.get(0)?,
+            market: r.get(1)?,
+            currency: r.get(2)?,
+            order_ref: r.get(3)?,
+            orderwise_orders: r.get(4)?,
+            part: Delta {
+                orders: r.get(5)?,
+                net: dec(r, 6)?,
+                vat: dec(r, 7)?,
+                gross: dec(r, 8)?,
+                discounts: dec(r, 9)?,
+                shipping: dec(r, 10)?,
+            },
+            reason: r.get(11)?,
         })
-        .map_err(|e| Error::duckdb(&what, e))?;
-    rows.collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::duckdb(&what, e))
+    })
 }

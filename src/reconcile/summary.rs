@@ -130,7 +130,6 @@ fn periods(conn: &Connection) -> Result<Vec<PeriodTotals>, Error> {
         "SELECT month, market, currency, {} FROM period_totals ORDER BY month, market, currency",
         cols.join(", ")
     );
-    let mut stmt = conn.prepare(&sql).map_err(|e| Error::duckdb(what, e))?;
     let dec = super::decimal_column;
     let figures = |r: &duckdb::Row, at: usize| -> duckdb::Result<Figures> {
         Ok(Figures {
@@ -142,19 +141,15 @@ fn periods(conn: &Connection) -> Result<Vec<PeriodTotals>, Error> {
             shipping: dec(r, at + 5)?,
         })
     };
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(PeriodTotals {
-                month: r.get(0)?,
-                market: r.get(1)?,
-                currency: r.get(2)?,
-                centra: figures(r, 3)?,
-                orderwise: figures(r, 9)?,
-            })
+    super::query_rows(conn, &sql, what, |r| {
+        Ok(PeriodTotals {
+            month: r.get(0)?,
+            market: r.get(1)?,
+            currency: r.get(2)?,
+            centra: figures(r, 3)?,
+            orderwise: figures(r, 9)?,
         })
-        .map_err(|e| Error::duckdb(what, e))?;
-    rows.collect::<Result<_, _>>()
-        .map_err(|e| Error::duckdb(what, e))
+    })
 }
 
 fn count(conn: &Connection, sql: &str) -> Result<u64, Error> {
@@ -172,20 +167,14 @@ pub fn build(
     timings: &BTreeMap<String, u64>,
 ) -> Result<Summary, Error> {
     let what = "summarising exceptions";
-    let mut stmt = conn
-        .prepare(
-            "SELECT \"check\", owner, currency, count(*), CAST(sum(amount) AS VARCHAR)
-             FROM exceptions GROUP BY ALL ORDER BY ALL",
-        )
-        .map_err(|e| Error::duckdb(what, e))?;
     type Row = (String, String, Option<String>, i64, Option<String>);
-    let rows: Vec<Row> = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .map_err(|e| Error::duckdb(what, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::duckdb(what, e))?;
+    let rows: Vec<Row> = super::query_rows(
+        conn,
+        "SELECT \"check\", owner, currency, count(*), CAST(sum(amount) AS VARCHAR)
+             FROM exceptions GROUP BY ALL ORDER BY ALL",
+        what,
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let mut lines: Vec<CheckCount> = checks
         .iter()
         .map(|c| CheckCount {
