@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::connectors::http::RetryPolicy;
@@ -24,6 +24,8 @@ pub struct Options {
     pub orders: usize,
     pub fault_rate: f64,
     pub progress: bool,
+    /// The moment the business is generated at and the run happens at; the system time if none.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// What the demo found and where it put it.
@@ -75,23 +77,30 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Compares reported exceptions with the expected ones: (missed, extra).
+/// Compares reported exceptions with the expected ones as multisets: (missed, extra). An exception
+/// reported twice where the truth has it once is one extra, so a duplicated row never passes.
 pub fn compare(
     truth: &[Expected],
     found: &[reconcile::Exception],
 ) -> (Vec<Expected>, Vec<Expected>) {
-    let found: std::collections::BTreeSet<Expected> = found
-        .iter()
-        .map(|e| Expected {
+    use std::collections::BTreeMap;
+    let mut counts: BTreeMap<Expected, i64> = BTreeMap::new();
+    for e in truth {
+        *counts.entry(e.clone()).or_default() += 1;
+    }
+    for e in found {
+        let key = Expected {
             check: e.check.clone(),
             key: e.key.clone(),
-        })
-        .collect();
-    let truth: std::collections::BTreeSet<Expected> = truth.iter().cloned().collect();
-    (
-        truth.difference(&found).cloned().collect(),
-        found.difference(&truth).cloned().collect(),
-    )
+        };
+        *counts.entry(key).or_default() -= 1;
+    }
+    let (mut missed, mut extra) = (Vec::new(), Vec::new());
+    for (e, n) in counts {
+        let side = if n > 0 { &mut missed } else { &mut extra };
+        side.extend(std::iter::repeat_n(e, n.unsigned_abs() as usize));
+    }
+    (missed, extra)
 }
 
 /// Runs the demo into `opts.dir`.
@@ -100,7 +109,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     let world = sandbox::generate::generate(&Params {
         seed: opts.seed,
         orders: opts.orders,
-        now: Utc::now(),
+        now: opts.at.unwrap_or_else(Utc::now),
     });
     let behaviour = Behaviour {
         fault_rate: opts.fault_rate,
@@ -109,6 +118,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
         ..Behaviour::default()
     };
     let sb = sandbox::serve(world, behaviour, "127.0.0.1:0").await?;
+    let clock = sb.shared.clock;
     let raw = sb.config();
     let config_path = opts.dir.join("tally.toml");
     let text = format!(
@@ -131,6 +141,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
             window: Window::Full,
             progress: opts.progress,
             retry,
+            clock,
         },
     )
     .await?;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::clock::Clock;
 use crate::config::{Config, Secrets};
 use crate::connectors::centra::OrderSinks;
 use crate::connectors::http::RetryPolicy;
@@ -25,6 +26,8 @@ pub struct Options {
     /// Draw progress bars (only on a terminal).
     pub progress: bool,
     pub retry: RetryPolicy,
+    /// What "now" is: the snapshot's extraction time, from which settle windows and SLAs count.
+    pub clock: Clock,
 }
 
 /// What an extraction produced.
@@ -56,7 +59,7 @@ fn bar(multi: &MultiProgress, label: &str) -> ProgressBar {
 
 /// Snapshots both systems into `opts.out`; returns the committed snapshot.
 pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extracted, Error> {
-    let started: DateTime<Utc> = Utc::now();
+    let started: DateTime<Utc> = opts.clock.now();
     let writer = SnapshotWriter::create(&opts.out, started)?;
     let warnings = Warnings::default();
     let multi = MultiProgress::with_draw_target(if opts.progress {
@@ -149,7 +152,7 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         version: env!("CARGO_PKG_VERSION").into(),
         snapshot_id: String::new(),
         started_at: started,
-        finished_at: Utc::now(),
+        finished_at: opts.clock.now(),
         window: opts.window.clone(),
         timezone: cfg.raw.timezone.clone(),
         sources: Sources {

@@ -11,6 +11,7 @@
 //! the whole pipeline against it. Only [`connectors`] talk to the network.
 
 pub mod apply;
+pub mod clock;
 pub mod config;
 pub mod connectors;
 pub mod demo;

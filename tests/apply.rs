@@ -9,11 +9,12 @@ use std::sync::atomic::Ordering;
 use tally::apply::Options;
 
 async fn exceptions_after_extract(
+    sb: &tally::sandbox::Sandbox,
     cfg: &tally::config::Config,
     secrets: &tally::config::Secrets,
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, BTreeSet<String>) {
-    let snap = common::extract(cfg, secrets, dir, common::quick_retry())
+    let snap = common::extract(sb.shared.clock, cfg, secrets, dir, common::quick_retry())
         .await
         .unwrap();
     tally::reconcile::run(&snap.dir, cfg).unwrap();
@@ -36,7 +37,7 @@ async fn plan_apply_and_check(seed: u64, lost_write_rate: f64) {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let (snap, before) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let (snap, before) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("1")).await;
     let plan = tally::plan::build(&snap, &cfg, &Default::default()).unwrap();
     let plan_path = tmp.path().join("plan.jsonl");
     tally::plan::write(&plan, &plan_path).unwrap();
@@ -86,37 +87,13 @@ async fn plan_apply_and_check(seed: u64, lost_write_rate: f64) {
             break;
         }
     }
-    let (_, after) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("2")).await;
+    let (_, after) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("2")).await;
     let still: Vec<&String> = fixed.iter().filter(|f| after.contains(*f)).collect();
     assert!(
         still.is_empty(),
         "seed {seed}: still there after apply: {still:?}"
     );
-    // Nothing else changed, except month totals the posted orders were part of, and the stock of
-    // the SKUs they hold: OrderWise allocates a posted order's units, so a SKU short in OrderWise
-    // can go negative there (and its Centra comparison move) once its orders arrive.
-    let posted_skus: BTreeSet<String> = plan
-        .actions
-        .iter()
-        .filter_map(|a| match a {
-            tally::plan::Action::PostOrder { lines, .. } => Some(lines),
-            _ => None,
-        })
-        .flatten()
-        .map(|l| l.variant_code.trim().to_lowercase())
-        .collect();
-    let moved_by_posting = |e: &str| {
-        e.strip_prefix("stock.")
-            .and_then(|rest| rest.split_once(':'))
-            .and_then(|(_, key)| key.rsplit_once('@'))
-            .is_some_and(|(sku, _)| posted_skus.contains(&sku.trim().to_lowercase()))
-    };
-    let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
-    let changed: Vec<&String> = expected_after
-        .symmetric_difference(&after.iter().collect())
-        .copied()
-        .filter(|e| !e.starts_with("finance.period_mismatch:") && !moved_by_posting(e))
-        .collect();
+    let changed = changed_besides_the_plan(&plan, &fixed, &before, &after);
     assert!(
         changed.is_empty(),
         "seed {seed}: apply changed other exceptions: {changed:?}"
@@ -141,6 +118,41 @@ async fn plan_apply_and_check(seed: u64, lost_write_rate: f64) {
     sb.stop().await;
 }
 
+/// The exceptions that changed between `before` and `after` other than those the plan fixed and
+/// those applying it moves by the rules: month totals the posted orders are part of, and the stock
+/// of the SKUs they hold (OrderWise allocates a posted order's units, so a SKU short in OrderWise
+/// can go negative there, and its Centra comparison move, once its orders arrive; whether it does
+/// depends on the generated world, so both apply tests must allow it).
+fn changed_besides_the_plan(
+    plan: &tally::plan::Plan,
+    fixed: &BTreeSet<String>,
+    before: &BTreeSet<String>,
+    after: &BTreeSet<String>,
+) -> Vec<String> {
+    let posted_skus: BTreeSet<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            tally::plan::Action::PostOrder { lines, .. } => Some(lines),
+            _ => None,
+        })
+        .flatten()
+        .map(|l| l.variant_code.trim().to_lowercase())
+        .collect();
+    let moved_by_posting = |e: &str| {
+        e.strip_prefix("stock.")
+            .and_then(|rest| rest.split_once(':'))
+            .and_then(|(_, key)| key.rsplit_once('@'))
+            .is_some_and(|(sku, _)| posted_skus.contains(&sku.trim().to_lowercase()))
+    };
+    let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
+    expected_after
+        .symmetric_difference(&after.iter().collect())
+        .filter(|e| !e.starts_with("finance.period_mismatch:") && !moved_by_posting(e))
+        .map(|e| e.to_string())
+        .collect()
+}
+
 fn fixed_actions(plan: &tally::plan::Plan) -> usize {
     plan.actions.iter().filter(|a| a.key().is_some()).count()
 }
@@ -156,43 +168,49 @@ async fn lost_responses_are_resolved_by_reading_not_by_writing_again() {
     plan_apply_and_check(33, 0.3).await;
 }
 
-/// Runs `tally apply --execute` as a process and kills it after `after`; true if it finished first.
-fn apply_killed_after(
+/// When to stop a `tally apply` process.
+#[derive(Clone, Copy)]
+enum KillAt {
+    /// Once the sandbox has served this many more requests (Centra and OrderWise) since the start:
+    /// a point counted in work done, so it lands mid-run on a fast machine and a slow one alike.
+    Requests(u64),
+    /// Never: let it finish.
+    Never,
+}
+
+fn requests_served(shared: &tally::sandbox::Shared) -> u64 {
+    shared.stats.centra_requests.load(Ordering::Relaxed)
+        + shared.stats.orderwise_requests.load(Ordering::Relaxed)
+}
+
+/// Runs `tally apply --execute` as a process and kills it at `kill`; true if it finished first.
+fn apply_killed_at(
     plan: &std::path::Path,
     config: &std::path::Path,
-    after: std::time::Duration,
+    shared: &tally::sandbox::Shared,
+    kill: KillAt,
 ) -> bool {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+    let mut child = common::tally_for_sandbox()
         .args(["apply", "--execute", "--config"])
         .arg(config)
         .arg(plan)
-        .env(
-            "TALLY_SANDBOX_CENTRA_TOKEN",
-            tally::sandbox::server::CENTRA_TOKEN,
-        )
-        .env(
-            "TALLY_SANDBOX_ORDERWISE_USER",
-            tally::sandbox::server::ORDERWISE_USER,
-        )
-        .env(
-            "TALLY_SANDBOX_ORDERWISE_PASSWORD",
-            tally::sandbox::server::ORDERWISE_PASSWORD,
-        )
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
+    let start = requests_served(shared);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             return status.success();
         }
-        if started.elapsed() >= after {
+        if let KillAt::Requests(n) = kill
+            && requests_served(shared) - start >= n
+        {
             child.kill().unwrap();
             child.wait().unwrap();
             return false;
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -216,7 +234,7 @@ async fn apply_killed_at_random_points_finishes_without_duplicates_or_losses() {
     let (cfg, secrets) = common::config(&sb, tmp.path());
     let config_path = tmp.path().join("tally.toml");
     std::fs::write(&config_path, cfg.raw.to_toml()).unwrap();
-    let (snap, before) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let (snap, before) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("1")).await;
     let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 3 }).unwrap();
     let plan_path = tmp.path().join("plan.jsonl");
     tally::plan::write(&plan, &plan_path).unwrap();
@@ -232,18 +250,34 @@ async fn apply_killed_at_random_points_finishes_without_duplicates_or_losses() {
         .filter(|a| a.kind() == "post_order")
         .count() as u64;
     let mut rng = rand::rngs::StdRng::seed_from_u64(41);
-    let (plan2, config2) = (plan_path.clone(), config_path.clone());
+    let keys: Vec<String> = plan
+        .actions
+        .iter()
+        .filter_map(|a| a.key().map(String::from))
+        .collect();
+    let (plan2, config2, shared) = (plan_path.clone(), config_path.clone(), sb.shared.clone());
     let kills = tokio::task::spawn_blocking(move || {
+        let journal = tally::apply::journal_path(&plan2);
         let mut kills = 0;
         for _ in 0..20 {
-            let after = std::time::Duration::from_millis(rng.random_range(50..600));
-            if !apply_killed_after(&plan2, &config2, after) {
-                kills += 1;
+            let log = tally::apply::Journal::read(&journal);
+            let remaining = keys.iter().filter(|k| !log.is_done(k)).count() as u64;
+            if remaining == 0 {
+                break;
             }
+            // A run reads Centra's rate limits, then re-reads every remaining target before
+            // writing it: at least `remaining + 1` requests. Killing at or before `remaining`
+            // requests always lands mid-run, however fast the machine.
+            let at = KillAt::Requests(rng.random_range(1..=remaining.min(8)));
+            assert!(
+                !apply_killed_at(&plan2, &config2, &shared, at),
+                "a run with {remaining} actions left finished before its kill point"
+            );
+            kills += 1;
         }
         // Then let it finish; lost responses may need a run or two more.
         for _ in 0..5 {
-            if apply_killed_after(&plan2, &config2, std::time::Duration::from_secs(120)) {
+            if apply_killed_at(&plan2, &config2, &shared, KillAt::Never) {
                 break;
             }
         }
@@ -251,16 +285,11 @@ async fn apply_killed_at_random_points_finishes_without_duplicates_or_losses() {
     })
     .await
     .unwrap();
-    assert!(kills >= 15, "only {kills} of 20 runs were interrupted");
-    let (_, after) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("2")).await;
+    assert!(kills >= 10, "only {kills} runs were interrupted");
+    let (_, after) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("2")).await;
     let still: Vec<&String> = fixed.iter().filter(|f| after.contains(*f)).collect();
     assert!(still.is_empty(), "lost: {still:?}");
-    let expected_after: BTreeSet<&String> = before.iter().filter(|e| !fixed.contains(*e)).collect();
-    let changed: Vec<&String> = expected_after
-        .symmetric_difference(&after.iter().collect())
-        .copied()
-        .filter(|e| !e.starts_with("finance.period_mismatch:"))
-        .collect();
+    let changed = changed_besides_the_plan(&plan, &fixed, &before, &after);
     assert!(changed.is_empty(), "duplicated or changed: {changed:?}");
     assert_eq!(
         sb.shared.stats.orders_posted.load(Ordering::Relaxed),
@@ -277,7 +306,7 @@ async fn apply_within_the_default_mutation_budget_is_not_throttled() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let (snap, _) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let (snap, _) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("1")).await;
     let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 2 }).unwrap();
     let plan_path = tmp.path().join("plan.jsonl");
     tally::plan::write(&plan, &plan_path).unwrap();
@@ -312,7 +341,7 @@ async fn dry_run_writes_nothing_and_batch_size_and_only_limit_a_run() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let (snap, _) = exceptions_after_extract(&cfg, &secrets, &tmp.path().join("1")).await;
+    let (snap, _) = exceptions_after_extract(&sb, &cfg, &secrets, &tmp.path().join("1")).await;
     let plan = tally::plan::build(&snap, &cfg, &tally::plan::Options { stock_batch: 2 }).unwrap();
     let plan_path = tmp.path().join("plan.jsonl");
     tally::plan::write(&plan, &plan_path).unwrap();

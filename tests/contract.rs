@@ -3,6 +3,8 @@
 //! Schemas are compared parsed, type by type: fields, arguments with their types and defaults,
 //! interfaces, enum values and input fields. Any difference fails with a line naming it.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use async_graphql::parser::parse_schema;
@@ -104,11 +106,7 @@ fn normalise(sdl: &str) -> BTreeMap<String, String> {
 }
 
 fn sandbox_schema() -> tally::sandbox::centra::CentraSchema {
-    let world = tally::sandbox::generate::generate(&tally::sandbox::Params {
-        seed: 1,
-        orders: 50,
-        now: chrono::Utc::now(),
-    });
+    let world = common::world(1, 50);
     let shared = tally::sandbox::Shared::new(world, Default::default());
     tally::sandbox::centra::schema(shared)
 }
@@ -153,14 +151,25 @@ fn served_schema_equals_the_contract() {
 
 #[test]
 fn the_repo_copy_of_the_contract_is_the_shared_one() {
-    // The copy in contracts/ is part of the product; when ../shared is present it must not drift.
-    let shared =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/contracts/centra.graphql");
-    if let Ok(text) = std::fs::read_to_string(&shared) {
-        assert_eq!(
-            normalise(&text),
-            normalise(include_str!("../contracts/centra.graphql"))
-        );
+    // The copies in contracts/ are part of the product and must not drift from the shared
+    // contracts beside the clone (as on every developer machine and in CI). A missing copy is a
+    // failure: a test that passes when its input is absent proves nothing.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared_dir = root.join("../shared/contracts");
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    for file in ["centra.graphql", "centra.md", "orderwise.md"] {
+        let shared = read(&shared_dir.join(file));
+        let ours = read(&root.join("contracts").join(file));
+        if file.ends_with(".graphql") {
+            assert_eq!(normalise(&shared), normalise(&ours), "{file}");
+        } else {
+            assert!(
+                shared == ours,
+                "contracts/{file} differs from the shared contract"
+            );
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub fn setup(orders: usize) -> Bench {
         window: Window::Full,
         progress: false,
         retry: Default::default(),
+        clock: sb.shared.clock,
     };
     Bench {
         rt,

@@ -18,6 +18,10 @@ pub struct Args {
     /// Fraction of API requests answered with an injected fault (429, 5xx, expired token).
     #[arg(long, default_value_t = 0.08)]
     faults: f64,
+    /// Run the business as of this time (RFC 3339) instead of now: the same seed and time give the
+    /// same shop, so a training session or a bug report can be replayed exactly.
+    #[arg(long)]
+    at: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -28,6 +32,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         orders: args.orders,
         fault_rate: args.faults,
         progress: super::interactive(),
+        at: args
+            .at
+            .as_deref()
+            .map(|t| super::parse_time("--at", t))
+            .transpose()?,
     };
     println!(
         "tally demo: simulating a shop with {} orders (seed {}) and its ERP on loopback...",

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use chrono::{DateTime, Utc};
 use tally::config::{Config, process_env};
 use tally::snapshot::Window;
 
@@ -29,20 +27,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let secrets = cfg.secrets(&process_env)?;
     let window = match &args.since {
         None => Window::Full,
-        Some(text) => {
-            let since: DateTime<Utc> = DateTime::parse_from_rfc3339(text)
-                .with_context(|| {
-                    format!("--since {text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
-                })?
-                .to_utc();
-            Window::Since { since }
-        }
+        Some(text) => Window::Since {
+            since: super::parse_time("--since", text)?,
+        },
     };
     let opts = tally::extract::Options {
         out: args.out,
         window,
         progress: super::interactive(),
         retry: Default::default(),
+        clock: tally::clock::Clock::system(),
     };
     let extracted = super::runtime()?.block_on(tally::extract::run(&cfg, &secrets, &opts))?;
     println!("snapshot: {}", extracted.dir.display());

@@ -24,6 +24,16 @@ pub fn init_logging() {
         .init();
 }
 
+/// Parses a time flag (`--since`, `--at`) as RFC 3339, naming the flag when it is not one.
+pub fn parse_time(flag: &str, text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    use anyhow::Context;
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| {
+            format!("{flag} {text:?} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
+        })?
+        .to_utc())
+}
+
 /// Whether progress bars make sense.
 pub fn interactive() -> bool {
     std::io::stderr().is_terminal()

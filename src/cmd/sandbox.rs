@@ -44,17 +44,25 @@ pub struct Args {
     faults: f64,
     #[arg(long, value_enum, default_value = "large")]
     plan: Plan,
+    /// Generate the business as of this time (RFC 3339) instead of now; the sandbox's clock
+    /// starts there.
+    #[arg(long)]
+    at: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let Scenario::Retail = args.scenario;
+    let now = match &args.at {
+        Some(t) => super::parse_time("--at", t)?,
+        None => Utc::now(),
+    };
     let rt = super::runtime()?;
     rt.block_on(async {
         eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
         let world = sandbox::generate::generate(&Params {
             seed: args.seed,
             orders: args.orders,
-            now: Utc::now(),
+            now,
         });
         if let Some(path) = &args.truth {
             sandbox::write_truth(&world.truth, path)?;

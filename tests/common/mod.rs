@@ -5,20 +5,44 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use tally::clock::Clock;
 use tally::config::{Config, Secrets};
 use tally::connectors::http::RetryPolicy;
 use tally::extract::{self, Extracted};
 use tally::sandbox::{self, Behaviour, Params, RatePlan, Sandbox, World};
 use tally::snapshot::Window;
 
-/// A generated world.
+/// The moments the test worlds are generated at, pinned so a test means the same on every day of
+/// the year. In Europe/London each history (75 days) holds a summer-time change and a summer
+/// month's last day (the 23:30 UTC trap):
+/// - spring: clocks go forward on 29 March; 31 March is a summer month end;
+/// - autumn: clocks go back on 25 October; 30 September is a summer month end.
+pub const SPRING: &str = "2026-04-12T10:00:00Z";
+pub const AUTUMN: &str = "2026-11-08T10:00:00Z";
+
+/// `SPRING` or `AUTUMN` as a time.
+pub fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+/// A world generated at `now`.
+pub fn world_at(seed: u64, orders: usize, now: DateTime<Utc>) -> World {
+    sandbox::generate::generate(&Params { seed, orders, now })
+}
+
+/// A generated world, at `SPRING` for even seeds and `AUTUMN` for odd ones, so the suite covers
+/// both summer-time changes.
 pub fn world(seed: u64, orders: usize) -> World {
-    sandbox::generate::generate(&Params {
+    world_at(
         seed,
         orders,
-        now: Utc::now(),
-    })
+        at(if seed.is_multiple_of(2) {
+            SPRING
+        } else {
+            AUTUMN
+        }),
+    )
 }
 
 /// Serves `world` with the given fault rate on a free loopback port.
@@ -50,8 +74,9 @@ pub fn quick_retry() -> RetryPolicy {
     }
 }
 
-/// Extracts everything into `dir/snapshots`.
+/// Extracts everything into `dir/snapshots`, at the time `clock` (the sandbox's) reads.
 pub async fn extract(
+    clock: Clock,
     cfg: &Config,
     secrets: &Secrets,
     dir: &Path,
@@ -62,6 +87,35 @@ pub async fn extract(
         window: Window::Full,
         progress: false,
         retry,
+        clock,
     };
     extract::run(cfg, secrets, &opts).await
+}
+
+/// The `tally` binary with the sandbox's credentials in the variables its configuration names.
+pub fn tally_for_sandbox() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tally"));
+    cmd.env("TALLY_SANDBOX_CENTRA_TOKEN", sandbox::server::CENTRA_TOKEN)
+        .env(
+            "TALLY_SANDBOX_ORDERWISE_USER",
+            sandbox::server::ORDERWISE_USER,
+        )
+        .env(
+            "TALLY_SANDBOX_ORDERWISE_PASSWORD",
+            sandbox::server::ORDERWISE_PASSWORD,
+        );
+    cmd
+}
+
+/// Serves `app` on a free loopback port: a stand-in for a system that misbehaves in a way the
+/// sandbox does not.
+pub async fn serve_router(
+    app: axum::Router,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (
+        addr,
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }),
+    )
 }
