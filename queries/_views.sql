@@ -2,11 +2,16 @@
 --   centra_orders, centra_order_lines, centra_shipments, centra_shipment_lines, centra_stock,
 --   centra_products, centra_markets, centra_warehouses, ow_orders, ow_order_lines, ow_stock,
 --   ow_despatches, ow_despatch_lines, ow_variants      (one view per Parquet file of the snapshot)
---   params(extracted_at, settle_cutoff, sla_cutoff, money_tolerance)
+--   params(extracted_at, settle_cutoff, sla_cutoff, money_tolerance, sla_hours, stock_figure)
+--     extracted_at     when the snapshot's extraction started; every age counts from it
+--     settle_cutoff    extracted_at less rules.settle_minutes: younger orders are not expected yet
+--     sla_cutoff       extracted_at less rules.shipment_sla_hours: younger despatches may lag
+--     money_tolerance  rules.money_tolerance
+--     sla_hours        rules.shipment_sla_hours, for the checks' sentences
+--     stock_figure     stock.orderwise_figure: 'free' or 'overall'
 --   cfg_markets(centra_market, orderwise_session, orderwise_customer, centra_warehouse)
 --   cfg_warehouses(centra_warehouse, orderwise_location)
 --   cfg_carriers(orderwise_delivery_method, centra_carrier, centra_service)
---   cfg_vat_codes(tax_percent, vat_code)
 -- Files whose name starts with "_" are shared definitions, not checks. The heavier ones are
 -- tables rather than views, so the checks that share them compute them once.
 
@@ -197,12 +202,14 @@ select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.sku_key, w.sk
        coalesce(w.old_qty, 0) as orderwise_despatched_before_sla
 from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
 
--- Live orders whose despatches older than the SLA are not all shipped in Centra.
+-- Live orders with despatches older than the SLA and no shipped Centra shipment: Centra never
+-- heard of the despatch. (Once Centra has shipped, quantities are compared SKU by SKU instead:
+-- shipment.quantity_mismatch.)
 create table shipments_behind as
 select order_key, sum(centra_shipped) as centra_shipped, sum(orderwise_despatched_before_sla) as despatched_before_sla
 from shipment_quantities
 group by order_key
-having sum(centra_shipped) < sum(orderwise_despatched_before_sla);
+having sum(orderwise_despatched_before_sla) > 0 and sum(centra_shipped) = 0;
 
 -- Month-end: each order's part in one system's totals per local month, market and currency.
 -- Centra counts the orders OrderWise should have, in mapped markets; OrderWise counts its orders in

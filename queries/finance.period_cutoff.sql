@@ -4,9 +4,13 @@
 -- owner: finance
 -- title: Order falls in different months in Centra and OrderWise
 -- remedy: Book the order in the month Centra placed it, or note it in the month-end reconciliation.
+-- amount: the order's gross, counted in a different month by each side; not in the headline: the order's money agrees.
 -- Months are cut in the configured time zone (computed in Rust: order_month on both sides).
 select
-    m.order_key                                                   as key,
+    m.order_key                                                   as order_number,
+    m.orderwise_order_id                                          as ow_order_id,
+    m.orderwise_order_number                                      as ow_order_number,
+    m.market                                                      as market,
     c.order_month                                                 as centra_value,
     w.order_month                                                 as orderwise_value,
     null                                                          as difference,

@@ -4,6 +4,7 @@
 -- owner: ecommerce
 -- title: Centra market with orders but no OrderWise mapping
 -- remedy: Add the market to tally.toml [[markets]] with its OrderWise session, customer and warehouse.
+-- amount: the gross of the market's orders (one currency only); not in the headline, each order counts itself.
 with unmapped as (
     select market,
            count(*)                               as orders,
@@ -16,7 +17,8 @@ with unmapped as (
     group by market
 )
 select
-    u.market                                              as key,
+    u.market                                                      as market,
+    u.first_order                                                 as occurred_at,
     cast(u.orders as varchar) || ' orders'                as centra_value,
     null                                                  as orderwise_value,
     null                                                  as difference,

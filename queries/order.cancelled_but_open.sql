@@ -4,8 +4,12 @@
 -- owner: operations
 -- title: Order cancelled in Centra is still open in OrderWise
 -- remedy: Cancel the OrderWise order before it is picked and shipped to a customer who was refunded.
+-- amount: the OrderWise order's gross: still to be picked and invoiced though cancelled.
 select
-    m.order_key                      as key,
+    m.order_key                                                   as order_number,
+    m.orderwise_order_id                                          as ow_order_id,
+    m.orderwise_order_number                                      as ow_order_number,
+    m.market                                                      as market,
     m.centra_status                  as centra_value,
     m.orderwise_status               as orderwise_value,
     null                             as difference,

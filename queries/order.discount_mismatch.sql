@@ -4,9 +4,13 @@
 -- owner: finance
 -- title: Discount differs between Centra and OrderWise
 -- remedy: Check how vouchers are posted to OrderWise and correct the order's discount.
+-- amount: the absolute difference of the discount totals.
 -- A difference within rules.money_tolerance is rounding, not drift.
 select
-    m.order_key                                          as key,
+    m.order_key                                                   as order_number,
+    m.orderwise_order_id                                          as ow_order_id,
+    m.orderwise_order_number                                      as ow_order_number,
+    m.market                                                      as market,
     money_text(m.centra_discount)                          as centra_value,
     money_text(m.orderwise_discount)                       as orderwise_value,
     money_text(m.orderwise_discount - m.centra_discount)     as difference,

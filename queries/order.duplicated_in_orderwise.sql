@@ -4,6 +4,7 @@
 -- owner: operations
 -- title: One Centra order exists more than once in OrderWise
 -- remedy: Cancel the extra OrderWise orders before they are picked and invoiced twice.
+-- amount: the order's gross once for each extra live copy: booked again for nothing.
 with copies as (   -- live OrderWise orders per Centra order number
     select external_ref_key,
            count(*)                                          as n,
@@ -14,7 +15,9 @@ with copies as (   -- live OrderWise orders per Centra order number
     having count(*) > 1
 )
 select
-    c.order_key                      as key,
+    c.order_key                                                   as order_number,
+    c.market                                                      as market,
+    c.created_at                                                  as occurred_at,
     '1'                              as centra_value,
     cast(d.n as varchar)             as orderwise_value,
     cast(d.n - 1 as varchar)         as difference,

@@ -4,8 +4,10 @@
 -- owner: operations
 -- title: Ordered quantity of a SKU differs, or the SKU is on one side only
 -- remedy: Correct the OrderWise order lines to Centra's; check the import mapping for the SKU.
+-- amount: none: a quantity; its money shows in the order's total checks.
 select
-    q.order_key || ':' || coalesce(n.sku, q.sku_key)                                  as key,
+    q.order_key                                                   as order_number,
+    coalesce(n.sku, q.sku_key)                                    as sku,
     coalesce(cast(q.centra_qty as varchar), '(none)')            as centra_value,
     coalesce(cast(cast(q.orderwise_qty as integer) as varchar), '(none)') as orderwise_value,
     cast(cast(coalesce(q.orderwise_qty, 0) - coalesce(q.centra_qty, 0) as integer) as varchar) as difference,

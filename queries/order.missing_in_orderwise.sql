@@ -4,8 +4,11 @@
 -- owner: operations
 -- title: Order captured in Centra never reached OrderWise
 -- remedy: Post the order to OrderWise with Centra's values (tally plan does this); fix any cause reported beside it first.
+-- amount: the order's gross: none of it reached OrderWise.
 select
-    e.order_key                      as key,
+    e.order_key                                                   as order_number,
+    e.market                                                      as market,
+    e.created_at                                                  as occurred_at,
     e.status                         as centra_value,
     null                             as orderwise_value,
     null                             as difference,

@@ -4,9 +4,13 @@
 -- owner: finance
 -- title: Shipping charge differs between Centra and OrderWise
 -- remedy: Check the delivery charge posted to OrderWise and correct it.
+-- amount: the absolute difference of the shipping charges.
 -- A difference within rules.money_tolerance is rounding, not drift.
 select
-    m.order_key                                          as key,
+    m.order_key                                                   as order_number,
+    m.orderwise_order_id                                          as ow_order_id,
+    m.orderwise_order_number                                      as ow_order_number,
+    m.market                                                      as market,
     money_text(m.centra_shipping)                          as centra_value,
     money_text(m.orderwise_shipping)                       as orderwise_value,
     money_text(m.orderwise_shipping - m.centra_shipping)     as difference,

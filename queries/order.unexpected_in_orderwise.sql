@@ -4,9 +4,12 @@
 -- owner: operations
 -- title: OrderWise web order with no Centra order behind it
 -- remedy: Find where the order came from (a test, a manual entry, a mistyped reference) and cancel or correct it in OrderWise.
+-- amount: the OrderWise order's gross: booked with no sale behind it.
 -- Only sessions mapped to Centra markets carry web orders; telephone or wholesale sessions are not ours.
 select
-    w.order_number                   as key,
+    w.order_id                                                    as ow_order_id,
+    w.order_number                                                as ow_order_number,
+    w.order_datetime                                              as occurred_at,
     null                             as centra_value,
     coalesce(w.external_ref, '(none)') as orderwise_value,
     null                             as difference,

@@ -4,9 +4,13 @@
 -- owner: merchandising
 -- title: Order line with a SKU OrderWise does not know
 -- remedy: Create the variant in OrderWise (or fix the SKU in Centra), then post the order.
+-- amount: the line's gross: the part of the order OrderWise cannot take.
 -- Such a line blocks the whole order's import; the order also shows as order.missing_in_orderwise.
 select
-    cast(e.number as varchar) || ':' || l.sku                     as key,
+    e.order_key                                                   as order_number,
+    l.sku                                                         as sku,
+    e.market                                                      as market,
+    e.created_at                                                  as occurred_at,
     l.sku                                                         as centra_value,
     null                                                          as orderwise_value,
     null                                                          as difference,

@@ -4,9 +4,12 @@
 -- owner: ecommerce
 -- title: Order from a Centra market no OrderWise session is mapped to
 -- remedy: Map the market in tally.toml [[markets]] and in the integration, then post its orders.
+-- amount: the order's gross: it cannot be imported.
 -- Only orders OrderWise should have are listed: a PENDING or brand-new order blocks nothing yet.
 select
-    e.order_key                      as key,
+    e.order_key                                                   as order_number,
+    e.market                                                      as market,
+    e.created_at                                                  as occurred_at,
     e.market                         as centra_value,
     null                             as orderwise_value,
     null                             as difference,

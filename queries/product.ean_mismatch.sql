@@ -4,8 +4,9 @@
 -- owner: merchandising
 -- title: EAN differs between Centra and OrderWise
 -- remedy: Correct the barcode on the side that is wrong; marketplaces and scanners rely on it.
+-- amount: none.
 select
-    c.sku                                                         as key,
+    c.sku                                                         as sku,
     trim(c.ean)                                                   as centra_value,
     trim(v.ean)                                                   as orderwise_value,
     null                                                          as difference,

@@ -4,6 +4,7 @@
 -- owner: merchandising
 -- title: Product retired on one side only
 -- remedy: Agree the product's status: deactivate it in Centra, or reinstate the variant in OrderWise.
+-- amount: none.
 with orderwise_on_hand as (
     select sku_key, sum(overall) as on_hand from ow_stock group by sku_key
 ), sides as (
@@ -15,7 +16,7 @@ with orderwise_on_hand as (
     left join orderwise_on_hand h on h.sku_key = c.sku_key
 )
 select
-    sku                                                           as key,
+    sku                                                           as sku,
     case when centra_active then 'active' else 'inactive' end     as centra_value,
     case when discontinued then 'discontinued' else 'live' end    as orderwise_value,
     null                                                          as difference,

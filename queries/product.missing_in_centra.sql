@@ -4,9 +4,10 @@
 -- owner: ecommerce
 -- title: OrderWise sale variant that Centra lacks
 -- remedy: Create the size in Centra if it should sell online, or mark the variant non-sale in OrderWise.
+-- amount: none.
 -- Discontinued variants, kits and non-sale variants (components, packaging) need not be in Centra.
 select
-    v.sku                                                         as key,
+    v.sku                                                         as sku,
     null                                                          as centra_value,
     v.description                                                 as orderwise_value,
     null                                                          as difference,

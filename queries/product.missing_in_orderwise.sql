@@ -4,9 +4,10 @@
 -- owner: merchandising
 -- title: Active Centra size whose SKU OrderWise lacks
 -- remedy: Create the variant in OrderWise with this SKU before it sells; orders for it cannot import.
+-- amount: none: a product, not a sale; its orders count themselves.
 -- Inactive sizes need not exist in OrderWise.
 select
-    c.sku                                                         as key,
+    c.sku                                                         as sku,
     c.product_name || ' / ' || c.variant_name || ' / ' || c.size_number as centra_value,
     null                                                          as orderwise_value,
     null                                                          as difference,

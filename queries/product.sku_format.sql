@@ -4,8 +4,9 @@
 -- owner: merchandising
 -- title: SKU matches only after trimming spaces or folding case
 -- remedy: Make the OrderWise variant code identical to Centra's SKU; tally treats them as one meanwhile.
+-- amount: none.
 select
-    c.sku                                                         as key,
+    c.sku                                                         as sku,
     '"' || c.sku || '"'                                           as centra_value,
     '"' || v.sku || '"'                                           as orderwise_value,
     null                                                          as difference,

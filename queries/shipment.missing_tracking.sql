@@ -4,6 +4,7 @@
 -- owner: operations
 -- title: Despatch or shipment without a tracking number
 -- remedy: Add the consignment number to the OrderWise despatch and the Centra shipment.
+-- amount: none.
 with missing as (
     select m.order_key, 'OrderWise despatch' as side
     from live_orders m
@@ -16,7 +17,7 @@ with missing as (
     where nullif(trim(s.tracking_number), '') is null
 )
 select
-    order_key                                                     as key,
+    order_key                                                     as order_number,
     null                                                          as centra_value,
     null                                                          as orderwise_value,
     null                                                          as difference,

@@ -4,10 +4,14 @@
 -- owner: operations
 -- title: Quantities shipped differ between Centra and OrderWise
 -- remedy: Check what left the warehouse and correct the Centra shipment or the OrderWise despatch.
--- Centra may lag by despatches younger than the SLA, never lead; an order already reported by
--- shipment.not_updated_in_centra is not repeated here SKU by SKU.
+-- amount: none: units; the order's money is checked by the order checks.
+-- Once Centra has shipped anything of the order, its shipped quantity of each SKU must lie between
+-- the quantity on despatches older than the SLA and the quantity on all despatches: Centra may lag
+-- by young despatches, never by old ones, and never lead. An order Centra never shipped is
+-- shipment.not_updated_in_centra instead, not repeated here SKU by SKU.
 select
-    q.order_key || ':' || coalesce(n.sku, q.sku_key)                                   as key,
+    q.order_key                                                   as order_number,
+    coalesce(n.sku, q.sku_key)                                    as sku,
     cast(q.centra_shipped as varchar)                             as centra_value,
     cast(cast(q.orderwise_despatched as integer) as varchar)      as orderwise_value,
     cast(cast(q.orderwise_despatched - q.centra_shipped as integer) as varchar) as difference,

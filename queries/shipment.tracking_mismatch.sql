@@ -4,6 +4,7 @@
 -- owner: operations
 -- title: Tracking numbers differ between Centra and OrderWise
 -- remedy: Copy the consignment number from the OrderWise despatch to the Centra shipment.
+-- amount: none.
 -- A Centra tracking number must be one of the order's OrderWise despatch numbers (trimmed, any case).
 with orderwise as (
     select m.order_key, upper(trim(d.tracking_number)) as tracking
@@ -23,7 +24,7 @@ with orderwise as (
     group by c.order_key
 )
 select
-    u.order_key                                                   as key,
+    u.order_key                                                   as order_number,
     u.tracking                                                    as centra_value,
     o.tracking                                                    as orderwise_value,
     null                                                          as difference,

@@ -4,8 +4,10 @@
 -- owner: ecommerce
 -- title: Delivery method with no Centra carrier mapping
 -- remedy: Add the delivery method to tally.toml [[carriers]] with Centra's carrier and service names.
+-- amount: none.
 select
-    d.delivery_method                                             as key,
+    d.delivery_method                                             as delivery_method,
+    min(d.despatched_at)                                          as occurred_at,
     null                                                          as centra_value,
     cast(count(*) as varchar) || ' despatches'                    as orderwise_value,
     null                                                          as difference,

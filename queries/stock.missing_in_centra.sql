@@ -4,9 +4,11 @@
 -- owner: merchandising
 -- title: OrderWise holds stock Centra cannot sell
 -- remedy: Create the size in Centra or add its stock row for the warehouse; then push stock.
+-- amount: OrderWise's units at the SKU's price: stock the shop cannot sell.
 -- Only sale variants count: kits, discontinued and non-sale variants need not be in Centra.
 select
-    coalesce(n.sku, s.sku_key) || '@' || s.centra_warehouse                            as key,
+    coalesce(n.sku, s.sku_key)                                    as sku,
+    s.centra_warehouse                                            as warehouse,
     null                                                          as centra_value,
     cast(s.orderwise_units as varchar)                            as orderwise_value,
     null                                                          as difference,

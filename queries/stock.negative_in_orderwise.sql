@@ -4,8 +4,10 @@
 -- owner: operations
 -- title: Negative or fractional free stock in OrderWise
 -- remedy: Count the location and correct the stock record in OrderWise; tally counts it as 0 (or rounds down) meanwhile.
+-- amount: none: a count to correct, not a sale.
 select
-    s.sku || '@' || s.location_name                               as key,
+    s.sku                                                         as sku,
+    s.location_name                                               as location,
     null                                                          as centra_value,
     money_text(s.free)                                            as orderwise_value,
     null                                                          as difference,

@@ -4,10 +4,12 @@
 -- owner: merchandising
 -- title: Centra can sell more than OrderWise has
 -- remedy: Push the OrderWise figure to Centra (tally plan writes push_stock); find what changed stock outside the integration.
+-- amount: the units Centra can oversell at the SKU's price.
 -- Expected free = OrderWise units over the mapped locations - units of Centra orders not yet in
 -- OrderWise (see stock_positions in _views.sql). A SKU OrderWise does not hold counts as 0.
 select
-    coalesce(n.sku, s.sku_key) || '@' || s.centra_warehouse                            as key,
+    coalesce(n.sku, s.sku_key)                                    as sku,
+    s.centra_warehouse                                            as warehouse,
     cast(s.centra_free as varchar)                                as centra_value,
     cast(s.expected_free as varchar)                              as orderwise_value,
     cast(s.expected_free - s.centra_free as varchar)              as difference,

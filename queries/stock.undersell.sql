@@ -4,8 +4,10 @@
 -- owner: merchandising
 -- title: Centra shows less stock than OrderWise can sell
 -- remedy: Push the OrderWise figure to Centra (tally plan writes push_stock).
+-- amount: the units Centra does not offer at the SKU's price: sales that cannot happen.
 select
-    coalesce(n.sku, s.sku_key) || '@' || s.centra_warehouse                            as key,
+    coalesce(n.sku, s.sku_key)                                    as sku,
+    s.centra_warehouse                                            as warehouse,
     cast(s.centra_free as varchar)                                as centra_value,
     cast(s.expected_free as varchar)                              as orderwise_value,
     cast(s.expected_free - s.centra_free as varchar)              as difference,

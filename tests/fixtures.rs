@@ -2,17 +2,19 @@
 //!
 //! `fixtures/checks/<check>/snapshot.json` holds a few rows per dataset (only the columns that
 //! matter; the rest come from the defaults below) and `expected.csv` the exceptions that check must
-//! report (`check,key`). The fixture is written as a real snapshot (Parquet and manifest) and
-//! reconciled with `fixtures/checks/config.toml`; the check's exceptions must equal the file.
+//! report: the key, the typed subject, the difference, the amount and its part of the headline
+//! money at stake. The fixture is written as a real snapshot (Parquet and manifest) and reconciled
+//! with `fixtures/checks/config.toml`; the check's exceptions must equal the file, row for row.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tally::config::Config;
 use tally::model::*;
+use tally::reconcile::Exception;
 use tally::snapshot::{Manifest, Sink, SnapshotWriter, Sources, Window};
 
 fn fixtures_dir() -> PathBuf {
@@ -209,24 +211,65 @@ fn build(fixture_file: &Path, root: &Path, cfg: &Config) -> PathBuf {
     writer.commit(manifest).unwrap()
 }
 
-fn expected(path: &Path) -> BTreeSet<(String, String)> {
+/// The columns of a fixture's `expected.csv`: the key, the typed subject, and the figures.
+const EXPECTED_HEADER: &str = "check,key,order_number,ow_order_id,ow_order_number,sku,warehouse,\
+location,market,currency,period,delivery_method,occurred_at,difference,amount,at_stake";
+
+/// An exception as a line of `expected.csv` (money normalised: `120`, `5.5`).
+fn csv_line(e: &Exception) -> String {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let money = |v: Option<Decimal>| v.map(|d| d.normalize().to_string()).unwrap_or_default();
+    let fields = [
+        e.check.clone(),
+        e.key.clone(),
+        text(&e.order_number),
+        e.ow_order_id.map(|i| i.to_string()).unwrap_or_default(),
+        text(&e.ow_order_number),
+        text(&e.sku),
+        text(&e.warehouse),
+        text(&e.location),
+        text(&e.market),
+        text(&e.currency),
+        text(&e.period),
+        text(&e.delivery_method),
+        e.occurred_at
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default(),
+        text(&e.difference),
+        money(e.amount),
+        money(e.at_stake),
+    ];
+    for f in &fields {
+        assert!(
+            !f.contains([',', '"', '\n']),
+            "{}: {f:?} cannot go in expected.csv unquoted",
+            e.check
+        );
+    }
+    fields.join(",")
+}
+
+/// A fixture's expected exceptions, one `expected.csv` line each, sorted (a multiset: a line
+/// written twice expects two rows).
+fn expected(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("check,key"),
-        "{}: the header must be check,key",
+        Some(EXPECTED_HEADER),
+        "{}: the header must be {EXPECTED_HEADER}",
         path.display()
     );
-    lines
+    let mut rows: Vec<String> = lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
-            let (c, k) = l
-                .split_once(',')
-                .unwrap_or_else(|| panic!("{}: {l:?} is not check,key", path.display()));
-            (c.to_string(), k.to_string())
+            let n = l.split(',').count();
+            assert_eq!(n, 16, "{}: {l:?} has {n} fields, not 16", path.display());
+            l.to_string()
         })
-        .collect()
+        .collect();
+    rows.sort();
+    rows
 }
 
 #[test]
@@ -246,12 +289,13 @@ fn every_check_has_a_fixture_and_matches_it() {
         let tmp = tempfile::tempdir().unwrap();
         let snap = build(&fixture.join("snapshot.json"), tmp.path(), &cfg);
         tally::reconcile::run(&snap, &cfg).unwrap_or_else(|e| panic!("{}: {e}", check.name));
-        let found: BTreeSet<(String, String)> = tally::reconcile::read_exceptions(&snap)
+        let mut found: Vec<String> = tally::reconcile::read_exceptions(&snap)
             .unwrap()
-            .into_iter()
+            .iter()
             .filter(|e| e.check == check.name)
-            .map(|e| (e.check, e.key))
+            .map(csv_line)
             .collect();
+        found.sort();
         let want = expected(&fixture.join("expected.csv"));
         assert!(
             !want.is_empty(),
@@ -259,10 +303,10 @@ fn every_check_has_a_fixture_and_matches_it() {
             check.name
         );
         if found != want {
-            let missed: Vec<_> = want.difference(&found).collect();
-            let extra: Vec<_> = found.difference(&want).collect();
+            let missed: Vec<_> = want.iter().filter(|w| !found.contains(w)).collect();
+            let extra: Vec<_> = found.iter().filter(|f| !want.contains(f)).collect();
             failures.push(format!(
-                "{}:\n  missed {missed:?}\n  extra  {extra:?}",
+                "{}:\n  expected {want:#?}\n  found    {found:#?}\n  missed {missed:#?}\n  extra  {extra:#?}",
                 check.name
             ));
         }
@@ -273,4 +317,43 @@ fn every_check_has_a_fixture_and_matches_it() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The headline money at stake of `fixtures/money_at_stake`, worked out by hand:
+/// - order 1001 (GBP 120.00) never reached OrderWise, and one of its lines (JK-9, 50.00) has a SKU
+///   OrderWise lacks: the order counts once, by its gross: 120.00 (not 170.00);
+/// - order 1002 is 5.00 off in gross and 1.50 off in VAT: it counts once, by the larger: 5.00;
+/// - OrderWise order SO-9 (30.00) has no Centra order: it counts once, by its own gross: 30.00;
+/// - TS-1 at Main: Centra offers 5 but OrderWise has 2, so 3 units at its latest price (80.00,
+///   order 1002's): 240.00;
+/// - November's month totals differ too (by 120.00 - 5.00 + 30.00), but a month adds nothing:
+///   its orders are counted already.
+///
+/// 120.00 + 5.00 + 30.00 + 240.00 = 395.00.
+#[test]
+fn money_at_stake_counts_each_order_and_stock_position_once() {
+    let cfg = Config::load(&fixtures_dir().join("config.toml")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = fixtures_dir().join("../money_at_stake/snapshot.json");
+    let snap = build(&fixture, tmp.path(), &cfg);
+    let outcome = tally::reconcile::run(&snap, &cfg).unwrap();
+    let found = tally::reconcile::read_exceptions(&snap).unwrap();
+    let checks: Vec<&str> = found.iter().map(|e| e.check.as_str()).collect();
+    for check in [
+        "order.missing_in_orderwise",
+        "order.unknown_sku",
+        "order.total_mismatch",
+        "order.tax_mismatch",
+        "order.unexpected_in_orderwise",
+        "stock.oversell_risk",
+        "finance.period_mismatch",
+    ] {
+        assert!(checks.contains(&check), "{check} not reported: {checks:?}");
+    }
+    let headline: Vec<(String, Decimal)> = outcome.summary.money_at_stake.into_iter().collect();
+    assert_eq!(headline, vec![("GBP".to_string(), Decimal::new(39500, 2))]);
+    // The summary written to disk, which the reports read, says the same.
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(snap.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(written["money_at_stake"]["GBP"], "395.0000");
 }

@@ -1,7 +1,8 @@
--- After the checks: for each exception, when its subject happened and which market it concerns,
--- found from its key by entity. The reports use them: the exception queue works oldest first, the
--- charts show money at stake by market and exceptions over the data window. Stock, product and
--- carrier exceptions have no date (they are as of the snapshot); products and carriers no market.
+-- After the checks: each exception's market and the time its subject happened, where the check did
+-- not give them, found from its typed subject (never from the key). The reports use them: the
+-- exception queue works oldest first, the charts show money at stake by market and exceptions
+-- over the data window. Stock, product and carrier exceptions have no date (they are as of the
+-- snapshot); products and carriers no market.
 create table exceptions_in_context as
 with session_markets as (
     select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
@@ -14,41 +15,39 @@ with session_markets as (
     from cfg_warehouses l join cfg_markets m on m.centra_warehouse = l.centra_warehouse
     group by l.orderwise_location
 ), centra as (
-    select cast(number as varchar) as ref, any_value(market) as market, min(created_at) as placed_at
-    from centra_orders group by all
-), orderwise as (
-    select w.order_number as ref, any_value(s.market) as market, min(w.order_datetime) as placed_at
-    from ow_orders w left join session_markets s on s.orderwise_session = w.session_id
+    select order_key, any_value(market) as market, min(created_at) as placed_at
+    from centra_order_figures
+    where order_key in (select order_number from exceptions)
     group by all
-), despatched as (
-    select coalesce(external_ref_key, order_number) as ref, max(despatched_at) as despatched_at
-    from ow_despatches group by all
-), keyed as (
-    select x.*,
-           case when x.entity in ('order', 'order_line', 'shipment', 'shipment_line')
-                then split_part(x.key, ':', 1) end                       as order_ref,
-           case when x.entity = 'stock' then regexp_extract(x.key, '@([^@]*)$', 1) end as place
-    from exceptions x
+), orderwise as (
+    select w.order_id, any_value(s.market) as market, min(w.order_datetime) as placed_at
+    from ow_orders w left join session_markets s on s.orderwise_session = w.session_id
+    where w.order_id in (select ow_order_id from exceptions)
+    group by all
+), despatched as (   -- the latest despatch of each Centra order's OrderWise copies
+    select o.external_ref_key as order_key, max(d.despatched_at) as despatched_at
+    from ow_despatches d
+    join ow_orders o on o.order_id = d.order_id
+    where o.external_ref_key in (select order_number from exceptions)
+    group by all
 )
 select
-    k.* exclude (order_ref, place),
-    case k.entity
-        when 'period' then substr(k.key, 9, length(k.key) - 12)
-        when 'market' then k.key
-        when 'stock' then coalesce(wm.market, lm.market)
-        else coalesce(c.market, o.market)
-    end as market,
-    cast(case
-        when k.entity = 'period' then strptime(substr(k.key, 1, 7) || '-01', '%Y-%m-%d')
-        when k.entity in ('shipment', 'shipment_line') then coalesce(d.despatched_at, c.placed_at, o.placed_at)
-        else coalesce(c.placed_at, o.placed_at)
-    end as timestamp) as occurred_at
-from keyed k
-left join centra c on c.ref = k.order_ref
-left join orderwise o on o.ref = k.order_ref and c.ref is null
-left join despatched d on d.ref = k.order_ref
-left join warehouse_markets wm on wm.centra_warehouse = k.place
-left join location_markets lm on lm.orderwise_location = k.place;
+    x.* replace (
+        coalesce(x.market, c.market, o.market, wm.market, lm.market) as market,
+        cast(coalesce(
+            x.occurred_at,
+            case when x.entity in ('shipment', 'shipment_line') then d.despatched_at end,
+            c.placed_at,
+            o.placed_at,
+            case when x.period is not null then strptime(x.period || '-01', '%Y-%m-%d') end
+        ) as timestamp) as occurred_at
+    )
+from exceptions x
+left join centra c on c.order_key = x.order_number
+left join orderwise o on o.order_id = x.ow_order_id and c.order_key is null
+left join despatched d on d.order_key = x.order_number
+left join warehouse_markets wm on wm.centra_warehouse = x.warehouse
+left join location_markets lm on lm.orderwise_location = x.location;
 
 drop table exceptions;
 alter table exceptions_in_context rename to exceptions;

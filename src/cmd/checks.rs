@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-/// List every check with its entity, severity, owner, title and remedy.
+/// List every check with its entity, severity, owner, title, remedy and what its amount means.
 #[derive(clap::Args)]
 pub struct Args {
     /// Print JSON instead of a table.
@@ -27,6 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         )?;
         writeln!(out, "  {}", c.title)?;
         writeln!(out, "  remedy: {}", c.remedy)?;
+        writeln!(out, "  amount: {}", c.amount)?;
         writeln!(out)?;
     }
     writeln!(out, "{} checks", checks.len())?;

@@ -1,8 +1,11 @@
 //! The check catalogue: every `queries/*.sql` file (embedded at build time) with its header.
 //!
 //! A check file opens with `-- key: value` lines naming it (`check`, `entity`, `severity`, `owner`,
-//! `title`, `remedy`); the rest is a DuckDB query returning `key, centra_value, orderwise_value,
-//! difference, amount, currency, detail`. Files starting with `_` hold shared views.
+//! `title`, `remedy`, and `amount`: what its money at stake means); the rest is a DuckDB query
+//! returning the subject columns that apply (`order_number`, `sku`, `warehouse`, ...: see
+//! [`super::subject`]) and `centra_value, orderwise_value, difference, amount, currency, detail`.
+//! The key is built from the subject, never written by a check. Files starting with `_` hold
+//! shared views.
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,6 +82,9 @@ pub struct Check {
     pub owner: String,
     pub title: String,
     pub remedy: String,
+    /// What the check's `amount` means (its `-- amount:` line), and whether it counts toward the
+    /// headline money at stake (see `queries/after/money_at_stake.sql`).
+    pub amount: String,
     #[serde(skip)]
     pub file: String,
     #[serde(skip)]
@@ -99,7 +105,11 @@ impl Check {
             };
             if let Some((k, v)) = rest.trim().split_once(':') {
                 let k = k.trim();
-                if ["check", "entity", "severity", "owner", "title", "remedy"].contains(&k) {
+                if [
+                    "check", "entity", "severity", "owner", "title", "remedy", "amount",
+                ]
+                .contains(&k)
+                {
                     fields.insert(k.to_string(), v.trim().to_string());
                 }
             }
@@ -132,6 +142,7 @@ impl Check {
             owner,
             title: get("title")?,
             remedy: get("remedy")?,
+            amount: get("amount")?,
             file: file.into(),
             sql: text.trim().trim_end_matches(';').to_string(),
             name,
@@ -175,7 +186,7 @@ mod tests {
 
     #[test]
     fn header_errors_name_the_file_and_key() {
-        let text = "-- check: a.b\n-- entity: order\n-- severity: urgent\n-- owner: finance\n-- title: t\n-- remedy: r\nselect 1";
+        let text = "-- check: a.b\n-- entity: order\n-- severity: urgent\n-- owner: finance\n-- title: t\n-- remedy: r\n-- amount: none.\nselect 1";
         let e = Check::parse("a.b.sql", text).unwrap_err().to_string();
         assert!(e.contains("a.b.sql") && e.contains("urgent"), "{e}");
         let e = Check::parse("a.c.sql", &text.replace("urgent", "high"))

@@ -9,6 +9,7 @@
 pub mod catalogue;
 mod periods;
 pub mod session;
+pub mod subject;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -103,45 +104,17 @@ impl Outcome {
     }
 }
 
-/// The SELECT that turns one check's rows into exception-schema rows.
-fn exception_rows(check: &Check, owner: &str) -> String {
-    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    format!(
-        "SELECT {name} AS \"check\", {entity} AS entity, {severity} AS severity, {owner} AS owner,
-                CAST(q.key AS VARCHAR) AS key,
-                CAST(q.centra_value AS VARCHAR) AS centra_value,
-                CAST(q.orderwise_value AS VARCHAR) AS orderwise_value,
-                CAST(q.difference AS VARCHAR) AS difference,
-                CAST(q.amount AS DECIMAL(18,4)) AS amount,
-                CAST(q.currency AS VARCHAR) AS currency,
-                CAST(q.detail AS VARCHAR) AS detail
-         FROM (\n{sql}\n) q",
-        name = lit(&check.name),
-        entity = lit(&check.entity),
-        severity = lit(check.severity.as_str()),
-        owner = lit(owner),
-        sql = check.sql,
-    )
-}
-
 /// Reconciles the snapshot in `dir` and writes its exceptions and summary there.
 pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
     let snapshot = Snapshot::open(dir)?;
     let checks = checks()?;
     let conn = session::open(&snapshot, cfg)?;
-    conn.execute_batch(
-        "CREATE TABLE exceptions (\"check\" VARCHAR, entity VARCHAR, severity VARCHAR, owner VARCHAR,
-            key VARCHAR, centra_value VARCHAR, orderwise_value VARCHAR, difference VARCHAR,
-            amount DECIMAL(18,4), currency VARCHAR, detail VARCHAR)",
-    )
-    .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    conn.execute_batch(&subject::exceptions_table())
+        .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
     let mut timings = std::collections::BTreeMap::new();
     for check in &checks {
-        let owner = cfg.owners.get(&check.name).unwrap_or(&check.owner);
-        let sql = format!("INSERT INTO exceptions {}", exception_rows(check, owner));
         let started = std::time::Instant::now();
-        conn.execute_batch(&sql)
-            .map_err(|e| Error::duckdb(&format!("queries/{}", check.file), e))?;
+        run_check(&conn, check, cfg)?;
         timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
     for (file, sql) in catalogue::after_checks() {
@@ -185,6 +158,40 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
     })
 }
 
+/// Runs one check into the `exceptions` table. A row whose subject lacks what its key needs is an
+/// error naming the check, never an exception with a null key.
+fn run_check(conn: &duckdb::Connection, check: &Check, cfg: &Config) -> Result<(), Error> {
+    let what = format!("queries/{}", check.file);
+    let returned = query_rows(
+        conn,
+        &format!("DESCRIBE SELECT * FROM (\n{}\n) q", check.sql),
+        &what,
+        |r| r.get::<_, String>(0),
+    )?;
+    let owner = cfg.owners.get(&check.name).unwrap_or(&check.owner);
+    let rows = subject::exception_rows(check, owner, &returned)?;
+    conn.execute_batch(&format!("INSERT INTO exceptions {rows}"))
+        .map_err(|e| Error::duckdb(&what, e))?;
+    let name = check.name.replace('\'', "''");
+    let unkeyed = query_rows(
+        conn,
+        &format!("SELECT count(*) FROM exceptions WHERE \"check\" = '{name}' AND key IS NULL"),
+        &what,
+        |r| r.get::<_, i64>(0),
+    )?;
+    if unkeyed[0] > 0 {
+        let (_, form) = subject::key_expression(&check.entity).expect("checked by exception_rows");
+        return Err(Error::DuckDb {
+            what,
+            detail: format!(
+                "{} rows have no complete subject; a {} exception's key is {form}",
+                unkeyed[0], check.entity
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Runs a COPY into a temporary file and renames it into place, so a reader never sees half a file.
 fn write_via(conn: &duckdb::Connection, dir: &Path, name: &str, copy: &str) -> Result<(), Error> {
     let tmp = dir.join(format!(".{name}.tmp"));
@@ -196,26 +203,48 @@ fn write_via(conn: &duckdb::Connection, dir: &Path, name: &str, copy: &str) -> R
     Ok(())
 }
 
-/// One exception row, as written to `exceptions.parquet`.
+/// One exception row, as written to `exceptions.parquet`: the header's fields, the key, the typed
+/// subject (see [`subject::COLUMNS`]; each `None` where it does not apply) and the values.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Exception {
     pub check: String,
     pub entity: String,
     pub severity: String,
     pub owner: String,
+    /// Built from the subject by [`subject::key_expression`]; for reading, never for parsing.
     pub key: String,
-    pub centra_value: Option<String>,
-    pub orderwise_value: Option<String>,
-    pub difference: Option<String>,
-    /// Exact money at stake, as text (DECIMAL(18,4)).
-    pub amount: Option<rust_decimal::Decimal>,
-    pub currency: Option<String>,
-    pub detail: String,
-    /// The market the exception concerns, where one does (set by `queries/after/context.sql`).
+    /// The Centra order number.
+    pub order_number: Option<String>,
+    /// OrderWise's id of the order.
+    pub ow_order_id: Option<i64>,
+    /// OrderWise's order number.
+    pub ow_order_number: Option<String>,
+    pub sku: Option<String>,
+    /// A Centra warehouse name.
+    pub warehouse: Option<String>,
+    /// An OrderWise stock location name.
+    pub location: Option<String>,
+    /// The Centra market the exception concerns (several joined by " + ").
     pub market: Option<String>,
+    /// The currency of the subject and of `amount`.
+    pub currency: Option<String>,
+    /// A local month, `YYYY-MM`.
+    pub period: Option<String>,
+    /// An OrderWise delivery method.
+    pub delivery_method: Option<String>,
     /// When its subject happened (order placed, despatch sent), UTC; none for stock and products,
     /// which are as of the snapshot.
     pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub centra_value: Option<String>,
+    pub orderwise_value: Option<String>,
+    pub difference: Option<String>,
+    /// Money at stake in `currency`, under the check's `-- amount:` rule.
+    pub amount: Option<rust_decimal::Decimal>,
+    pub detail: String,
+    /// This exception's part of the headline money at stake, where each order and stock position
+    /// counts once (see `queries/after/money_at_stake.sql`); none when another exception of the
+    /// same order carries it, or when the check's money is not counted in the headline.
+    pub at_stake: Option<rust_decimal::Decimal>,
 }
 
 /// Opens an in-memory DuckDB to read one Parquet file reconcile wrote into `dir`; returns the
@@ -226,6 +255,19 @@ pub(crate) fn open_output(
     name: &str,
     hint: &'static str,
 ) -> Result<(duckdb::Connection, PathBuf, String), Error> {
+    let (path, quoted) = output_file(dir, name, hint)?;
+    let conn =
+        duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    Ok((conn, path, quoted))
+}
+
+/// The path of a file reconcile wrote into `dir`, and the path as a quoted SQL string; a missing
+/// file is an error saying what to run (`hint`).
+pub(crate) fn output_file(
+    dir: &Path,
+    name: &str,
+    hint: &'static str,
+) -> Result<(PathBuf, String), Error> {
     let path = dir.join(name);
     if !path.is_file() {
         return Err(Error::Io {
@@ -233,10 +275,8 @@ pub(crate) fn open_output(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, hint),
         });
     }
-    let conn =
-        duckdb::Connection::open_in_memory().map_err(|e| Error::duckdb("opening DuckDB", e))?;
     let quoted = format!("'{}'", path.to_string_lossy().replace('\'', "''"));
-    Ok((conn, path, quoted))
+    Ok((path, quoted))
 }
 
 /// Reads a reconciled snapshot's exceptions, ordered by check and key.
@@ -247,8 +287,10 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
         "not reconciled yet; run `tally reconcile` on this snapshot",
     )?;
     let sql = format!(
-        "SELECT \"check\", entity, severity, owner, key, centra_value, orderwise_value, difference,
-                CAST(amount AS VARCHAR), currency, detail, market, epoch_ms(occurred_at)
+        "SELECT \"check\", entity, severity, owner, key, order_number, ow_order_id,
+                ow_order_number, sku, warehouse, location, market, currency, period,
+                delivery_method, epoch_ms(occurred_at), centra_value, orderwise_value, difference,
+                CAST(amount AS VARCHAR), detail, CAST(at_stake AS VARCHAR)
          FROM read_parquet({file}) ORDER BY \"check\", key"
     );
     let what = format!("reading {}", path.display());
@@ -259,16 +301,31 @@ pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
             severity: r.get(2)?,
             owner: r.get(3)?,
             key: r.get(4)?,
-            centra_value: r.get(5)?,
-            orderwise_value: r.get(6)?,
-            difference: r.get(7)?,
-            amount: r.get::<_, Option<String>>(8)?.and_then(|s| s.parse().ok()),
-            currency: r.get(9)?,
-            detail: r.get::<_, Option<String>>(10)?.unwrap_or_default(),
+            order_number: r.get(5)?,
+            ow_order_id: r.get(6)?,
+            ow_order_number: r.get(7)?,
+            sku: r.get(8)?,
+            warehouse: r.get(9)?,
+            location: r.get(10)?,
             market: r.get(11)?,
+            currency: r.get(12)?,
+            period: r.get(13)?,
+            delivery_method: r.get(14)?,
             occurred_at: r
-                .get::<_, Option<i64>>(12)?
+                .get::<_, Option<i64>>(15)?
                 .and_then(chrono::DateTime::from_timestamp_millis),
+            centra_value: r.get(16)?,
+            orderwise_value: r.get(17)?,
+            difference: r.get(18)?,
+            amount: r
+                .get::<_, Option<String>>(19)?
+                .map(|_| decimal_column(r, 19))
+                .transpose()?,
+            detail: r.get::<_, Option<String>>(20)?.unwrap_or_default(),
+            at_stake: r
+                .get::<_, Option<String>>(21)?
+                .map(|_| decimal_column(r, 21))
+                .transpose()?,
         })
     })
 }

@@ -54,8 +54,7 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
             CAST({} AS VARCHAR) AS stock_figure;
          CREATE TABLE cfg_markets (centra_market VARCHAR, orderwise_session BIGINT, orderwise_customer VARCHAR, centra_warehouse VARCHAR);
          CREATE TABLE cfg_warehouses (centra_warehouse VARCHAR, orderwise_location VARCHAR);
-         CREATE TABLE cfg_carriers (orderwise_delivery_method VARCHAR, centra_carrier VARCHAR, centra_service VARCHAR);
-         CREATE TABLE cfg_vat_codes (tax_percent DECIMAL(18,4), vat_code VARCHAR);",
+         CREATE TABLE cfg_carriers (orderwise_delivery_method VARCHAR, centra_carrier VARCHAR, centra_service VARCHAR);",
         sql_string(&ts(started)),
         sql_string(&ts(settle)),
         sql_string(&ts(sla)),
@@ -117,17 +116,23 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
             })
             .collect(),
     )?;
-    fill(
-        "loading [vat_codes]",
-        "INSERT INTO cfg_vat_codes VALUES (CAST(? AS DECIMAL(18,4)), ?)",
-        raw.vat_codes
-            .iter()
-            .map(|(r, c)| vec![r.clone(), c.clone()])
-            .collect(),
-    )?;
     for (file, sql) in super::catalogue::shared_views() {
         conn.execute_batch(sql)
             .map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
     }
     Ok(conn)
+}
+
+/// Makes a reconciled snapshot's exceptions (in `dir`) the `exceptions` view of `conn`, for
+/// stages that act on what reconcile reported (`tally plan`).
+pub fn attach_exceptions(conn: &Connection, dir: &std::path::Path) -> Result<(), Error> {
+    let (path, file) = super::output_file(
+        dir,
+        super::EXCEPTIONS_PARQUET,
+        "not reconciled yet; run `tally reconcile` on this snapshot first",
+    )?;
+    conn.execute_batch(&format!(
+        "CREATE VIEW exceptions AS SELECT * FROM read_parquet({file})"
+    ))
+    .map_err(|e| Error::duckdb(&format!("reading {}", path.display()), e))
 }

@@ -91,7 +91,8 @@ pub struct Summary {
     pub total: u64,
     pub by_severity: BTreeMap<String, u64>,
     pub by_owner: BTreeMap<String, u64>,
-    /// Money at stake per currency, all checks.
+    /// The headline money at stake per currency: each order and stock position counted once,
+    /// market, product and month exceptions not at all (`queries/after/money_at_stake.sql`).
     pub money_at_stake: BTreeMap<String, Decimal>,
     pub checks: Vec<CheckCount>,
     /// Manifest warnings carried over, so nobody misses them.
@@ -199,7 +200,6 @@ pub fn build(
         .map(|s| (s.to_string(), 0))
         .collect();
     let mut by_owner = BTreeMap::new();
-    let mut money = BTreeMap::new();
     for (check, owner, currency, n, amount) in rows {
         let Some(line) = lines.iter_mut().find(|l| l.check == check) else {
             continue;
@@ -209,11 +209,23 @@ pub fn build(
             .entry(line.severity.as_str().to_string())
             .or_insert(0) += n as u64;
         *by_owner.entry(owner).or_insert(0) += n as u64;
-        if let (Some(cur), Some(a)) = (currency, amount.and_then(|a| a.parse::<Decimal>().ok())) {
-            *line.amount.entry(cur.clone()).or_insert(Decimal::ZERO) += a;
-            *money.entry(cur).or_insert(Decimal::ZERO) += a;
+        if let (Some(cur), Some(a)) = (currency, amount) {
+            let a: Decimal = a.parse().map_err(|e| Error::DuckDb {
+                what: what.into(),
+                detail: format!("{check}: sum of amounts {a:?} is not a decimal: {e}"),
+            })?;
+            *line.amount.entry(cur).or_insert(Decimal::ZERO) += a;
         }
     }
+    let money: BTreeMap<String, Decimal> = super::query_rows(
+        conn,
+        "SELECT currency, CAST(sum(at_stake) AS VARCHAR) FROM exceptions
+         WHERE at_stake IS NOT NULL GROUP BY currency",
+        "reading the money at stake",
+        |r| Ok((r.get::<_, String>(0)?, super::decimal_column(r, 1)?)),
+    )?
+    .into_iter()
+    .collect();
     let range: (Option<String>, Option<String>) = conn
         .query_row(
             "SELECT CAST(min(order_date) AS VARCHAR), CAST(max(order_date) AS VARCHAR) FROM centra_orders",

@@ -106,10 +106,11 @@ fn score(affected: Decimal, total: Decimal) -> u32 {
 }
 
 /// The subject an exception is about within its area: the order for order and shipment checks
-/// (`1001:SKU` is order 1001), else the whole key.
+/// (the line `1001:SKU` is about order 1001), read from its typed subject; else the whole key.
 fn subject(e: &Exception) -> &str {
-    match Area::of(&e.check) {
-        Area::Orders | Area::Shipments => e.key.split(':').next().unwrap_or(&e.key),
+    let order = e.order_number.as_deref().or(e.ow_order_number.as_deref());
+    match (Area::of(&e.check), order) {
+        (Area::Orders | Area::Shipments, Some(order)) => order,
         _ => &e.key,
     }
 }

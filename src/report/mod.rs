@@ -253,10 +253,11 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
         .collect();
     let by_area =
         charts::horizontal_bars("Exceptions by area and severity", &area_bars, &severities);
-    // Money at stake by market, one chart per currency, stacked by area.
+    // Money at stake by market, one chart per currency, stacked by area: the headline's parts, so
+    // the bars of a currency add up to its headline figure.
     let mut at_stake: BTreeMap<&str, BTreeMap<&str, BTreeMap<Area, Decimal>>> = BTreeMap::new();
     for e in &input.exceptions {
-        if let (Some(cur), Some(amount)) = (e.currency.as_deref(), e.amount) {
+        if let (Some(cur), Some(amount)) = (e.currency.as_deref(), e.at_stake) {
             *at_stake
                 .entry(cur)
                 .or_default()

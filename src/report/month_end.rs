@@ -83,12 +83,18 @@ fn reason_rank(reason: &str) -> u8 {
 
 /// Builds the month-end lines, in month, market and currency order.
 pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
-    // The lines finance.period_mismatch flagged, by key (`<month>:<market>:<currency>`).
-    let flagged: BTreeSet<&str> = input
+    // The lines finance.period_mismatch flagged, by their typed subject.
+    let flagged: BTreeSet<(Option<&str>, Option<&str>, Option<&str>)> = input
         .exceptions
         .iter()
         .filter(|e| e.check == "finance.period_mismatch")
-        .map(|e| e.key.as_str())
+        .map(|e| {
+            (
+                e.period.as_deref(),
+                e.market.as_deref(),
+                e.currency.as_deref(),
+            )
+        })
         .collect();
     let mut orders: BTreeMap<(&str, &str, &str), Vec<&PeriodOrder>> = BTreeMap::new();
     for o in &input.period_orders {
@@ -147,11 +153,14 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
             let mut sum = explained.clone();
             sum += &tolerated;
             sum += &unexplained;
-            let period_key = format!("{}:{}:{}", totals.month, totals.market, totals.currency);
             Line {
                 totals,
                 reconciles: sum == difference,
-                flagged: flagged.contains(period_key.as_str()),
+                flagged: flagged.contains(&(
+                    Some(totals.month.as_str()),
+                    Some(totals.market.as_str()),
+                    Some(totals.currency.as_str()),
+                )),
                 explained,
                 tolerated,
                 unexplained,
