@@ -12,9 +12,15 @@ async fn plan_covers_every_fixable_exception_once() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(21, 4000), 0.0, 21).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     tally::reconcile::run(&snap.dir, &cfg).unwrap();
     let exceptions: BTreeSet<String> = tally::reconcile::read_exceptions(&snap.dir)
         .unwrap()
@@ -136,5 +142,123 @@ async fn plan_covers_every_fixable_exception_once() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(parsed, plan.actions);
+    sb.stop().await;
+}
+
+/// Rewrites one Parquet file of a snapshot through DuckDB with `select` (over `t`, the file).
+fn rewrite_parquet(file: &std::path::Path, select: &str) {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let src = file.to_string_lossy().replace('\'', "''");
+    let tmp = file.with_extension("rewritten");
+    let dst = tmp.to_string_lossy().replace('\'', "''");
+    conn.execute_batch(&format!(
+        "CREATE TABLE t AS SELECT * FROM read_parquet('{src}');
+         COPY ({select}) TO '{dst}' (FORMAT parquet);"
+    ))
+    .unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_acts_only_on_what_reconcile_reported_and_never_posts_a_missing_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
+    tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    let fixes = |plan: &tally::plan::Plan| -> BTreeMap<String, &'static str> {
+        plan.actions
+            .iter()
+            .flat_map(|a| a.fixes().iter().map(move |f| (f.clone(), a.kind())))
+            .collect()
+    };
+    let before = fixes(&plan);
+    // One posted order and one pushed stock figure, chosen from the plan.
+    let posted = plan
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::PostOrder { order_number, .. } => Some(*order_number),
+            _ => None,
+        })
+        .expect("the scenario has an order to post");
+    let pushed = before
+        .iter()
+        .find(|(f, kind)| **kind == "push_stock" && f.starts_with("stock.oversell_risk:"))
+        .map(|(f, _)| f.clone())
+        .expect("the scenario has an oversell to push");
+
+    // Take both exceptions out of what reconcile reported: their actions go, the rest stay.
+    let exceptions = snap.dir.join(tally::reconcile::EXCEPTIONS_PARQUET);
+    let pushed_key = pushed
+        .trim_start_matches("stock.oversell_risk:")
+        .replace('\'', "''");
+    rewrite_parquet(
+        &exceptions,
+        &format!(
+            "SELECT * FROM t WHERE NOT (\"check\" = 'order.missing_in_orderwise' AND order_number = '{posted}')
+                               AND NOT (\"check\" = 'stock.oversell_risk' AND key = '{pushed_key}')"
+        ),
+    );
+    let after = fixes(&tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap());
+    let gone: Vec<&String> = before.keys().filter(|f| !after.contains_key(*f)).collect();
+    assert_eq!(
+        gone,
+        vec![&format!("order.missing_in_orderwise:{posted}"), &pushed],
+        "exactly the two removed exceptions lose their actions"
+    );
+    assert!(after.keys().all(|f| before.contains_key(f)));
+
+    // A Centra total the snapshot lacks is never posted as 0: the order waits for a person, named.
+    tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    let orders = snap.dir.join("centra/orders.parquet");
+    rewrite_parquet(
+        &orders,
+        &format!(
+            "SELECT * REPLACE (CASE WHEN number = {posted} THEN NULL ELSE gross END AS gross) FROM t"
+        ),
+    );
+    // The snapshot as another writer might have produced it: the manifest lists the new file.
+    let manifest_path = snap.dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["file"] == "centra/orders.parquet" {
+            f["bytes"] = std::fs::metadata(&orders).unwrap().len().into();
+        }
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    assert!(
+        !plan.actions.iter().any(
+            |a| matches!(a, Action::PostOrder { order_number, .. } if *order_number == posted)
+        ),
+        "order {posted} was posted without its total"
+    );
+    let reason = plan
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::NoAction { fixes, reason }
+                if fixes.contains(&format!("order.missing_in_orderwise:{posted}")) =>
+            {
+                Some(reason.clone())
+            }
+            _ => None,
+        })
+        .expect("the order gets a no_action");
+    assert!(
+        reason.contains(&format!("order {posted}")) && reason.contains("gross total is missing"),
+        "{reason}"
+    );
     sb.stop().await;
 }

@@ -319,6 +319,7 @@ impl Centra {
     ) -> Result<(), Error> {
         let filter = since.map(|s| json!({ "updatedAt": { "from": s.to_rfc3339() } }));
         let mut after: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let what = match &after {
                 None => "orderConnection (first page)".to_string(),
@@ -338,12 +339,23 @@ impl Centra {
                 return Ok(());
             }
             match conn.page_info.end_cursor {
-                Some(c) if Some(&c) != after.as_ref() => after = Some(c),
-                _ => {
+                Some(c) if seen.insert(c.clone()) => after = Some(c),
+                Some(c) => {
                     return Err(Error::Data {
                         system: SYSTEM,
                         what,
-                        detail: "hasNextPage is true but endCursor is missing or did not move; paging cannot continue".into(),
+                        detail: format!(
+                            "hasNextPage is true but endCursor {c:?} points back to a page already read; paging would repeat rows"
+                        ),
+                    });
+                }
+                None => {
+                    return Err(Error::Data {
+                        system: SYSTEM,
+                        what,
+                        detail:
+                            "hasNextPage is true but endCursor is missing; paging cannot continue"
+                                .into(),
                     });
                 }
             }
@@ -357,24 +369,15 @@ impl Centra {
         stock: &mut Sink<CentraStock>,
         progress: &ProgressBar,
     ) -> Result<(), Error> {
-        let mut page = 1;
-        loop {
-            let what = format!("products page {page}");
-            let data: ProductsData = self
-                .query(
-                    &what,
-                    PRODUCTS_QUERY,
-                    json!({ "limit": LIST_PAGE, "page": page }),
-                )
-                .await?;
-            let n = data.products.len() as i64;
+        self.numbered_pages("products", PRODUCTS_QUERY, |data: ProductsData, what| {
+            let n = data.products.len();
             for p in data.products {
                 for v in p.variants {
                     for s in v.product_sizes {
                         if s.stock.len() as i64 >= LIST_PAGE {
                             return Err(Error::Data {
                                 system: SYSTEM,
-                                what,
+                                what: what.into(),
                                 detail: format!(
                                     "size {} lists stock in 200 or more warehouses; tally reads at most 199",
                                     s.sku
@@ -413,7 +416,27 @@ impl Centra {
                 }
                 progress.inc(1);
             }
-            if n < LIST_PAGE {
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Reads a page-numbered list (`limit`, `page`) to its end: `each` takes one page's data (and
+    /// what to call the page in messages) and returns how many items it held; a page of fewer than
+    /// [`LIST_PAGE`] items is the last.
+    async fn numbered_pages<T: DeserializeOwned>(
+        &self,
+        list: &str,
+        query: &str,
+        mut each: impl FnMut(T, &str) -> Result<usize, Error>,
+    ) -> Result<(), Error> {
+        let mut page = 1;
+        loop {
+            let what = format!("{list} page {page}");
+            let data: T = self
+                .query(&what, query, json!({ "limit": LIST_PAGE, "page": page }))
+                .await?;
+            if (each(data, &what)? as i64) < LIST_PAGE {
                 return Ok(());
             }
             page += 1;
@@ -441,17 +464,8 @@ impl Centra {
             #[serde(rename = "type")]
             kind: String,
         }
-        let mut page = 1;
-        loop {
-            let what = format!("markets page {page}");
-            let data: Data = self
-                .query(
-                    &what,
-                    MARKETS_QUERY,
-                    json!({ "limit": LIST_PAGE, "page": page }),
-                )
-                .await?;
-            let n = data.markets.len() as i64;
+        self.numbered_pages("markets", MARKETS_QUERY, |data: Data, _| {
+            let n = data.markets.len();
             for m in data.markets {
                 sink.push(CentraMarket {
                     market_id: m.id,
@@ -461,41 +475,28 @@ impl Centra {
                     store_type: m.store.kind,
                 })?;
             }
-            if n < LIST_PAGE {
-                return Ok(());
-            }
-            page += 1;
-        }
+            Ok(n)
+        })
+        .await
     }
 
     /// Every warehouse.
     pub async fn warehouses(&self, sink: &mut Sink<CentraWarehouse>) -> Result<(), Error> {
         #[derive(Deserialize)]
         struct Data {
-            warehouses: Vec<Named>,
+            warehouses: Vec<IdAndName>,
         }
-        let mut page = 1;
-        loop {
-            let what = format!("warehouses page {page}");
-            let data: Data = self
-                .query(
-                    &what,
-                    WAREHOUSES_QUERY,
-                    json!({ "limit": LIST_PAGE, "page": page }),
-                )
-                .await?;
-            let n = data.warehouses.len() as i64;
+        self.numbered_pages("warehouses", WAREHOUSES_QUERY, |data: Data, _| {
+            let n = data.warehouses.len();
             for w in data.warehouses {
                 sink.push(CentraWarehouse {
                     warehouse_id: w.id,
                     warehouse: w.name,
                 })?;
             }
-            if n < LIST_PAGE {
-                return Ok(());
-            }
-            page += 1;
-        }
+            Ok(n)
+        })
+        .await
     }
 }
 
@@ -540,15 +541,17 @@ struct Edge {
     node: OrderNode,
 }
 
+/// Anything Centra names by id and name: a store, a market, a warehouse.
 #[derive(Deserialize)]
-struct Named {
+struct IdAndName {
     #[serde(deserialize_with = "int")]
     id: i64,
     name: String,
 }
 
+/// A `MonetaryValue` read without its currency (the order's currency applies).
 #[derive(Deserialize)]
-struct Value {
+struct Amount {
     #[serde(deserialize_with = "decimal")]
     value: Decimal,
 }
@@ -571,23 +574,24 @@ struct ValueWithCurrency {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Totals {
-    line_values: Value,
-    shipping: Value,
-    handling: Value,
-    discounts: Value,
-    tax_added: Value,
-    tax_deducted: Value,
-    tax_included: Value,
+    line_values: Amount,
+    shipping: Amount,
+    handling: Amount,
+    discounts: Amount,
+    tax_added: Amount,
+    tax_deducted: Amount,
+    tax_included: Amount,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ShippingPriceGroup {
-    shipping_option: Option<Named2>,
+    shipping_option: Option<ShippingOption>,
 }
 
+/// A shipping option, known to tally by its name only.
 #[derive(Deserialize)]
-struct Named2 {
+struct ShippingOption {
     name: String,
 }
 
@@ -612,10 +616,10 @@ struct OrderNode {
     updated_at: String,
     order_date: String,
     is_on_hold: bool,
-    store: Named,
-    market: Named,
+    store: IdAndName,
+    market: IdAndName,
     gross: ValueWithCurrency,
-    net: Value,
+    net: Amount,
     totals: Totals,
     shipping_price_group: Option<ShippingPriceGroup>,
     shipping_address: Option<Address>,
@@ -645,9 +649,9 @@ struct LineNode {
     product_number: String,
     product_name: String,
     size: String,
-    unit_price: Value,
-    gross: Value,
-    net: Value,
+    unit_price: Amount,
+    gross: Amount,
+    net: Amount,
     product_size: Option<SizeRef>,
 }
 
@@ -858,7 +862,7 @@ struct SizeNode {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct StockNode {
-    warehouse: Named,
+    warehouse: IdAndName,
     #[serde(deserialize_with = "int")]
     physical_quantity: i64,
     #[serde(deserialize_with = "int")]

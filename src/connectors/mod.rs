@@ -5,6 +5,7 @@
 //! arrives. Every error names the system, the call and what to do.
 
 pub mod centra;
+pub mod centra_writes;
 pub mod http;
 pub mod json;
 pub mod orderwise;

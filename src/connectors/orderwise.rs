@@ -129,88 +129,95 @@ impl OrderWise {
         let url = format!("{}/system/export-definition/{id}", self.base);
         let what = format!("export {name} (id {id}) with {params}");
         let body = serde_json::to_vec(params).expect("json");
-        let mut renewed = false;
-        loop {
-            let token = self.token(false).await?;
-            let reply = self
-                .http
-                .send(&what, Replay::Safe, || {
-                    self.http
-                        .client()
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(body.clone())
-                })
-                .await?;
-            match reply.status.as_u16() {
-                200 => {
-                    return serde_json::from_slice(&reply.body)
-                        .map_err(|e| Error::json(SYSTEM, &what, &reply.body, &e));
-                }
-                204 => return Ok(Vec::new()),
-                401 if !renewed => {
-                    renewed = true;
-                    self.token(true).await?;
-                }
-                401 => {
-                    return Err(Error::Auth {
-                        system: SYSTEM,
-                        what,
-                        hint: format!(
-                            "a freshly minted token was refused too: the user in {} may lack API access",
-                            self.user_env
-                        ),
-                    });
-                }
-                403 => {
-                    return Err(Error::Auth {
-                        system: SYSTEM,
-                        what,
-                        hint: "HTTP 403: the API user's group lacks permission to run this export definition; grant it in OrderWise".into(),
-                    });
-                }
-                404 => {
-                    return Err(Error::Status {
-                        system: SYSTEM,
-                        what,
-                        status: 404,
-                        body: format!(
-                            "no export definition {id}: check [orderwise.exports] {name} in tally.toml and orderwise.base_url"
-                        ),
-                    });
-                }
-                status => {
-                    return Err(Error::Status {
-                        system: SYSTEM,
-                        what,
-                        status,
-                        body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
-                            .into_owned(),
-                    });
-                }
-            }
+        let reply = self
+            .send_authorised(&what, Replay::Safe, &url, &body)
+            .await?;
+        match reply.status.as_u16() {
+            200 => serde_json::from_slice(&reply.body)
+                .map_err(|e| Error::json(SYSTEM, &what, &reply.body, &e)),
+            204 => Ok(Vec::new()),
+            401 => Err(self.refused(what)),
+            403 => Err(Error::Auth {
+                system: SYSTEM,
+                what,
+                hint: "HTTP 403: the API user's group lacks permission to run this export definition; grant it in OrderWise".into(),
+            }),
+            404 => Err(Error::Status {
+                system: SYSTEM,
+                what,
+                status: 404,
+                body: format!(
+                    "no export definition {id}: check [orderwise.exports] {name} in tally.toml and orderwise.base_url"
+                ),
+            }),
+            status => Err(Error::Status {
+                system: SYSTEM,
+                what,
+                status,
+                body: String::from_utf8_lossy(&reply.body[..reply.body.len().min(300)])
+                    .into_owned(),
+            }),
         }
     }
 
-    /// Reads a whole export with keyset paging, mapping each row into `sink`.
-    async fn export_all<T, R>(
+    /// POSTs `body` (JSON) to `url` with the current token. A 401 means the request was refused
+    /// before it ran, so even a write may be sent again: a new token is minted and the request sent
+    /// once more. Returns the last reply, whatever its status.
+    async fn send_authorised(
+        &self,
+        what: &str,
+        replay: Replay,
+        url: &str,
+        body: &[u8],
+    ) -> Result<super::http::Reply, Error> {
+        let mut renewed = false;
+        loop {
+            let token = self.token(renewed).await?;
+            let reply = self
+                .http
+                .send(what, replay, || {
+                    self.http
+                        .client()
+                        .post(url)
+                        .bearer_auth(&token)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.to_vec())
+                })
+                .await?;
+            if reply.status.as_u16() == 401 && !renewed {
+                renewed = true;
+                continue;
+            }
+            return Ok(reply);
+        }
+    }
+
+    /// A freshly minted token was refused too.
+    fn refused(&self, what: String) -> Error {
+        Error::Auth {
+            system: SYSTEM,
+            what,
+            hint: format!(
+                "a freshly minted token was refused too: the user in {} may lack API access",
+                self.user_env
+            ),
+        }
+    }
+
+    /// Reads export `name` (id `id`) with keyset paging: `params(after)` builds each page's
+    /// parameters from the last id read, and `each` takes every row. Rows must come in increasing
+    /// id order, at most [`PAGE_ROWS`] a page: anything else is an error, never a row read twice
+    /// or skipped.
+    async fn keyset<T: DeserializeOwned + Keyed>(
         &self,
         name: &str,
         id: u32,
-        since: &str,
-        sink: &mut Sink<R>,
-        progress: &ProgressBar,
-        map: impl Fn(T, &Self) -> Result<R, Error>,
-    ) -> Result<(), Error>
-    where
-        T: DeserializeOwned + Keyed,
-        R: Row,
-    {
+        params: impl Fn(i64) -> serde_json::Value,
+        mut each: impl FnMut(T) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let mut after = 0i64;
         loop {
-            let params = json!([{ "name": "@since", "value": since }, { "name": "@after_id", "value": after }]);
-            let rows: Vec<T> = self.export_page(name, id, &params).await?;
+            let rows: Vec<T> = self.export_page(name, id, &params(after)).await?;
             let n = rows.len();
             if n > PAGE_ROWS {
                 return Err(Error::Data {
@@ -233,13 +240,39 @@ impl OrderWise {
                     });
                 }
                 after = key;
-                sink.push(map(row, self)?)?;
-                progress.inc(1);
+                each(row)?;
             }
             if n < PAGE_ROWS {
                 return Ok(());
             }
         }
+    }
+
+    /// Reads a whole export with keyset paging, mapping each row into `sink`.
+    async fn export_all<T, R>(
+        &self,
+        name: &str,
+        id: u32,
+        since: &str,
+        sink: &mut Sink<R>,
+        progress: &ProgressBar,
+        map: impl Fn(T, &Self) -> Result<R, Error>,
+    ) -> Result<(), Error>
+    where
+        T: DeserializeOwned + Keyed,
+        R: Row,
+    {
+        self.keyset(
+            name,
+            id,
+            |after| json!([{ "name": "@since", "value": since }, { "name": "@after_id", "value": after }]),
+            |row: T| {
+                sink.push(map(row, self)?)?;
+                progress.inc(1);
+                Ok(())
+            },
+        )
+        .await
     }
 
     fn time(
@@ -474,19 +507,17 @@ impl OrderWise {
         external_ref: &str,
     ) -> Result<Vec<OrderRow>, Error> {
         let mut all = Vec::new();
-        let mut after = 0i64;
-        loop {
-            let params = json!([{ "name": "@external_ref", "value": external_ref }, { "name": "@after_id", "value": after }]);
-            let rows: Vec<OrderRow> = self
-                .export_page("order_lookup", ids.order_lookup, &params)
-                .await?;
-            let n = rows.len();
-            after = rows.last().map_or(after, |r| r.order_id);
-            all.extend(rows);
-            if n < PAGE_ROWS {
-                return Ok(all);
-            }
-        }
+        self.keyset(
+            "order_lookup",
+            ids.order_lookup,
+            |after| json!([{ "name": "@external_ref", "value": external_ref }, { "name": "@after_id", "value": after }]),
+            |row: OrderRow| {
+                all.push(row);
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(all)
     }
 
     /// Posts a sales order to `session`, once. A lost response is [`Error::OutcomeUnknown`]: look the
@@ -499,51 +530,40 @@ impl OrderWise {
     ) -> Result<Posted, Error> {
         let url = format!("{}/sales/order?session_id={session}", self.base);
         let what = format!("sales/order for {reference}");
-        let bytes = body.to_vec();
-        let mut renewed = false;
-        loop {
-            let token = self.token(false).await?;
-            let reply = self
-                .http
-                .send(&what, Replay::Never, || {
-                    self.http
-                        .client()
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(bytes.clone())
-                })
-                .await?;
-            let parsed: serde_json::Value =
-                serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
-            match reply.status.as_u16() {
-                200..=202 => {
-                    return Ok(Posted::Created {
-                        order_id: parsed["orderId"].as_i64().unwrap_or(0),
-                    });
-                }
-                409 => {
-                    return Ok(Posted::Exists {
-                        order_id: parsed["orderId"].as_i64(),
-                    });
-                }
-                // Refused before it ran: a new token and one more try are safe.
-                401 if !renewed => {
-                    renewed = true;
-                    self.token(true).await?;
-                }
-                status => {
-                    return Err(Error::Status {
-                        system: SYSTEM,
-                        what,
-                        status,
-                        body: parsed["message"]
-                            .as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| String::from_utf8_lossy(&reply.body).into_owned()),
-                    });
-                }
-            }
+        let reply = self
+            .send_authorised(&what, Replay::Never, &url, body)
+            .await?;
+        let parsed: serde_json::Value =
+            serde_json::from_slice(&reply.body).unwrap_or(serde_json::Value::Null);
+        match reply.status.as_u16() {
+            200..=202 => match parsed["orderId"].as_i64() {
+                Some(order_id) => Ok(Posted::Created { order_id }),
+                None => Err(Error::Data {
+                    system: SYSTEM,
+                    what,
+                    detail: format!(
+                        "the order was accepted (status {}) but the reply has no integer orderId: {}",
+                        reply.status,
+                        String::from_utf8_lossy(&reply.body)
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                    ),
+                }),
+            },
+            409 => Ok(Posted::Exists {
+                order_id: parsed["orderId"].as_i64(),
+            }),
+            401 => Err(self.refused(what)),
+            status => Err(Error::Status {
+                system: SYSTEM,
+                what,
+                status,
+                body: parsed["message"]
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| String::from_utf8_lossy(&reply.body).into_owned()),
+            }),
         }
     }
 }

@@ -1,15 +1,20 @@
 //! Plan: the corrections that are safe to automate, computed from one snapshot.
 //!
-//! Three kinds of action (DESIGN.md "Corrections"): `push_stock` (a `changeStock` delta per Centra
-//! warehouse, many sizes per call), `post_order` (a Centra order OrderWise lacks, with Centra's
-//! values, no recalculation) and `create_shipment` (despatches older than the SLA that Centra has
-//! not shipped: the unshipped quantity, then tracking, carrier and service). What a person must fix
-//! first gets a `no_action` line saying why. Each action carries an idempotency key derived from
-//! its content and the snapshot, and the exceptions it fixes (`check:key`).
+//! A plan acts on what reconcile reported: it selects its subjects from the snapshot's
+//! `exceptions` (by their typed columns) and reads from the snapshot only the details an action
+//! needs, so no rule of `queries/*.sql` is written again here. Three kinds of action (DESIGN.md
+//! "Corrections"), one file each: `push_stock` (a `changeStock` delta per Centra warehouse, many
+//! sizes per call), `post_order` (a Centra order OrderWise lacks, with Centra's values, no
+//! recalculation) and `create_shipment` (an order despatched longer ago than the SLA that Centra
+//! never shipped: the despatched units, then tracking, carrier and service). What a person must
+//! fix first gets a `no_action` line saying why. Each action carries an idempotency key derived
+//! from its content and the snapshot, and the exceptions it fixes (`check:key`, as reported).
 //!
 //! Output: the plan as JSON lines, and a review table (CSV) an operator can sign off.
 
-mod queries;
+mod orders;
+mod shipments;
+mod stock;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -308,11 +313,12 @@ impl Plan {
 pub fn build(dir: &Path, cfg: &Config, opts: &Options) -> Result<Plan, Error> {
     let snapshot = Snapshot::open(dir)?;
     let conn = reconcile::session::open(&snapshot, cfg)?;
+    reconcile::session::attach_exceptions(&conn, dir)?;
     let id = snapshot.manifest.snapshot_id.clone();
     let mut actions = Vec::new();
-    actions.extend(queries::stock(&conn, opts)?);
-    actions.extend(queries::orders(&conn, cfg)?);
-    actions.extend(queries::shipments(&conn, cfg)?);
+    actions.extend(stock::plan(&conn, opts)?);
+    actions.extend(orders::plan(&conn, cfg)?);
+    actions.extend(shipments::plan(&conn, cfg)?);
     let actions = actions.into_iter().map(|a| a.seal(&id)).collect();
     Ok(Plan {
         snapshot_id: id,
