@@ -496,4 +496,24 @@ mod tests {
             ["0.1000", "19.9900", "33.3167", "1234567.8901", "-5.0000"]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn sku_key_ignores_surrounding_space_and_case(
+            sku in "[A-Za-z0-9][A-Za-z0-9./-]{0,15}",
+            left in "[ \t]{0,3}",
+            right in "[ \t]{0,3}",
+        ) {
+            let key = sku_key(&sku);
+            proptest::prop_assert_eq!(sku_key(&format!("{left}{sku}{right}")), key.clone());
+            proptest::prop_assert_eq!(sku_key(&sku.to_uppercase()), key.clone());
+            proptest::prop_assert_eq!(sku_key(&key), key.clone());
+            proptest::prop_assert_eq!(key.len(), sku.len());
+        }
+
+        #[test]
+        fn sku_key_keeps_different_skus_apart(a in "[A-Z0-9-]{1,12}", b in "[A-Z0-9-]{1,12}") {
+            proptest::prop_assert_eq!(sku_key(&a) == sku_key(&b), a == b);
+        }
+    }
 }

@@ -47,9 +47,15 @@ async fn money_survives_exactly_from_both_apis_into_parquet() {
     let first_number = c.number;
     let sb = common::serve(world, 0.0, 5).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     let ow_file = snap.dir.join("orderwise/orders.parquet");
     let got = column(
         &ow_file,
@@ -81,9 +87,15 @@ async fn snapshot_has_manifest_with_counts_and_hashes() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(6, 500), 0.0, 6).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     let m = &snap.manifest;
     assert_eq!(m.files.len(), tally::model::DATASETS.len());
     assert_eq!(m.rows("centra/orders"), 500);
@@ -119,9 +131,15 @@ async fn stopped_server_leaves_no_partial_snapshot() {
     // A good snapshot first: it must survive the failed run untouched.
     let sb = common::serve(common::world(7, 300), 0.0, 7).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let good = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    let good = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     sb.stop().await;
 
     let sb = common::serve(common::world(7, 40_000), 0.0, 7).await;
@@ -134,7 +152,9 @@ async fn stopped_server_leaves_no_partial_snapshot() {
         timeout: Duration::from_secs(5),
     };
     let dir = tmp.path().to_path_buf();
-    let run = tokio::spawn(async move { common::extract(&cfg, &secrets, &dir, retry).await });
+    let clock = sb.shared.clock;
+    let run =
+        tokio::spawn(async move { common::extract(clock, &cfg, &secrets, &dir, retry).await });
     // Let it get going, then pull the plug mid-extraction.
     while shared.stats.centra_requests.load(Ordering::Relaxed) < 20 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -172,9 +192,15 @@ async fn wrong_centra_token_names_the_variable_and_stops() {
     let sb = common::serve(common::world(8, 100), 0.0, 8).await;
     let (cfg, mut secrets) = common::config(&sb, tmp.path());
     secrets.centra_token = "not-the-token".into();
-    let err = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap_err();
+    let err = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Auth { .. }), "{msg}");
     assert!(
@@ -195,10 +221,16 @@ async fn wrong_orderwise_password_names_the_variables() {
     let sb = common::serve(common::world(8, 100), 0.0, 8).await;
     let (cfg, mut secrets) = common::config(&sb, tmp.path());
     secrets.orderwise_password = "wrong".into();
-    let msg = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap_err()
-        .to_string();
+    let msg = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(
         msg.contains("TALLY_SANDBOX_ORDERWISE_USER")
             && msg.contains("TALLY_SANDBOX_ORDERWISE_PASSWORD"),
@@ -213,6 +245,7 @@ async fn unreachable_host_is_named() {
     let sb = common::serve(common::world(8, 100), 0.0, 8).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
     // Nothing listens on the sandbox's port any more.
+    let clock = sb.shared.clock;
     sb.stop().await;
     let retry = RetryPolicy {
         attempts: 2,
@@ -220,7 +253,7 @@ async fn unreachable_host_is_named() {
         max_delay: Duration::from_millis(20),
         timeout: Duration::from_secs(2),
     };
-    let err = common::extract(&cfg, &secrets, tmp.path(), retry)
+    let err = common::extract(clock, &cfg, &secrets, tmp.path(), retry)
         .await
         .unwrap_err();
     let msg = err.to_string();
@@ -234,16 +267,11 @@ async fn unreachable_host_is_named() {
 /// A server that answers every GraphQL request with a broken page.
 async fn broken_centra() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     use axum::routing::post;
-    let app = axum::Router::new().route(
+    common::serve_router(axum::Router::new().route(
         "/graphql",
         post(|| async { ([("content-type", "application/json")], r#"{"data": {"rateLimits": [{"type": "REQUEST_COUNT", "intervalSeconds": "TEN_SECONDS", "quota": 60,"#) }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    (
-        addr,
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }),
-    )
+    ))
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,9 +281,15 @@ async fn malformed_json_page_is_a_clear_error() {
     let (mut cfg, secrets) = common::config(&sb, tmp.path());
     let (addr, server) = broken_centra().await;
     cfg.raw.centra.base_url = format!("http://{addr}");
-    let err = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap_err();
+    let err = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Json { .. }), "{msg}");
     assert!(
@@ -279,9 +313,15 @@ async fn expired_orderwise_tokens_are_reminted() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .expect("expired tokens are renewed");
+    common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .expect("expired tokens are renewed");
     // 3,000 orders make a dozen or more export pages; each token serves two.
     assert!(sb.shared.stats.tokens_minted.load(Ordering::Relaxed) >= 6);
     sb.stop().await;
@@ -303,9 +343,15 @@ async fn client_paces_itself_to_the_rate_limit_and_is_never_throttled() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     let requests = sb.shared.stats.centra_requests.load(Ordering::Relaxed);
     assert!(requests > 5, "{requests}");
     assert_eq!(
@@ -323,17 +369,153 @@ async fn throttled_requests_wait_as_retry_after_says() {
     // one of three formats, in turn.
     let sb = common::serve(common::world(12, 300), 0.5, 12).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let started = std::time::Instant::now();
-    common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .expect("retries win through");
+    common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .expect("retries win through");
     let throttled = sb.shared.stats.throttled.load(Ordering::Relaxed);
-    assert!(throttled >= 1, "no 429 was injected");
-    // Each 429 asked for at least a second: the client waited rather than hammering.
+    assert!(throttled >= 3, "too few 429s to try each Retry-After form");
+    // After each 429, the sandbox saw nothing from the client until the wait it asked for passed.
+    let gaps = sb.shared.throttle_gaps();
+    assert_eq!(gaps.len() as u64, throttled, "a 429 was never followed up");
+    let early: Vec<_> = gaps.iter().filter(|g| g.waited < g.asked).collect();
+    assert!(early.is_empty(), "came back early: {early:?}");
+    sb.stop().await;
+}
+
+/// What each malformed orders page must be reported as (besides the endpoint).
+fn says(mode: tally::sandbox::Malformed) -> &'static str {
+    use tally::sandbox::Malformed::*;
+    match mode {
+        TruncatedJson => "EOF",
+        WrongType => "invalid type: boolean",
+        NullField => "invalid type: null",
+        HtmlPage => "<html>",
+        InvalidUtf8 => "unicode",
+        RepeatingCursor => "points back to a page already read",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_replies_end_in_a_clear_error_and_no_snapshot() {
+    for mode in tally::sandbox::Malformed::ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        let behaviour = tally::sandbox::Behaviour {
+            malformed: Some(mode),
+            ..Default::default()
+        };
+        // Four orders pages of 200: the third exists for the repeating cursor.
+        let sb = tally::sandbox::serve(common::world(14, 700), behaviour, "127.0.0.1:0")
+            .await
+            .unwrap();
+        let (cfg, secrets) = common::config(&sb, tmp.path());
+        let err = common::extract(
+            sb.shared.clock,
+            &cfg,
+            &secrets,
+            tmp.path(),
+            common::quick_retry(),
+        )
+        .await
+        .expect_err(&format!("{mode} must fail the extraction"));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("Centra") && msg.contains("orderConnection page after cursor"),
+            "{mode}: the endpoint is not named: {msg}"
+        );
+        assert!(msg.contains(says(mode)), "{mode}: {msg}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path().join("snapshots"))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{mode}: left behind {left:?}");
+        sb.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_reply_exits_1_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let behaviour = tally::sandbox::Behaviour {
+        malformed: Some(tally::sandbox::Malformed::HtmlPage),
+        ..Default::default()
+    };
+    let sb = tally::sandbox::serve(common::world(15, 500), behaviour, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, _) = common::config(&sb, tmp.path());
+    let config = tmp.path().join("tally.toml");
+    std::fs::write(&config, cfg.raw.to_toml()).unwrap();
+    let out_dir = tmp.path().join("snapshots");
+    let out = tokio::task::spawn_blocking(move || {
+        common::tally_for_sandbox()
+            .args(["extract", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        started.elapsed() >= Duration::from_secs(throttled),
-        "{throttled} throttles in {:?}",
-        started.elapsed()
+        stderr.contains("orderConnection") && stderr.contains("<html>"),
+        "{stderr}"
     );
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join("snapshots"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind {left:?}");
+    sb.stop().await;
+}
+
+/// An OrderWise that accepts every order but answers without its id.
+async fn orderwise_without_ids() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route(
+            "/owapi/token/gettoken",
+            get(|| async { ([("content-type", "application/json")], r#""owtok-1""#) }),
+        )
+        .route(
+            "/owapi/sales/order",
+            post(|| async {
+                (
+                    axum::http::StatusCode::CREATED,
+                    [("content-type", "application/json")],
+                    r#"{"message":"Order created."}"#,
+                )
+            }),
+        );
+    common::serve_router(app).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_post_answered_without_an_id_fails_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(8, 100), 0.0, 8).await;
+    let (mut cfg, secrets) = common::config(&sb, tmp.path());
+    let (addr, server) = orderwise_without_ids().await;
+    cfg.raw.orderwise.base_url = format!("http://{addr}/owapi");
+    let (_, orderwise) = tally::connectors::clients(&cfg, &secrets, common::quick_retry()).unwrap();
+    let err = orderwise
+        .post_order(1, "1001", br#"{"orderNumber":"1001"}"#)
+        .await
+        .expect_err("a created order without an id is not a success");
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Data { .. }), "{msg}");
+    assert!(
+        msg.contains("OrderWise")
+            && msg.contains("sales/order for 1001")
+            && msg.contains("orderId"),
+        "{msg}"
+    );
+    server.abort();
     sb.stop().await;
 }

@@ -6,6 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
+use chrono::Datelike;
+
 use tally::sandbox::Expected;
 
 /// Expected and actual per check, printed one per line when they differ.
@@ -21,9 +23,15 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(seed, orders), 0.15, seed).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .expect("extraction succeeds despite faults");
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .expect("extraction succeeds despite faults");
     let faults = sb.shared.stats.faults.load(Ordering::Relaxed);
     assert!(faults > 0, "seed {seed}: the fault path did not run");
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
@@ -37,6 +45,36 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
         by_check(&missed),
         by_check(&extra)
     );
+    // The calendar's traps ran: an order at 23:30 UTC on a summer month's last day (already the
+    // next month in local time) in every world, and in the autumn worlds an OrderWise local time in
+    // the hour that happens twice, read and counted as a warning.
+    let world = sb.shared.world.read().unwrap().clone();
+    assert!(
+        world.orders.iter().any(|o| {
+            let t = o.created_at;
+            t.format("%H:%M").to_string() == "23:30" && (t + chrono::Duration::days(1)).day() == 1
+        }),
+        "seed {seed}: no order at 23:30 UTC on a month's last day"
+    );
+    if world.now.month() == 11 {
+        assert!(
+            snap.manifest
+                .warnings
+                .iter()
+                .any(|w| w.contains("repeated hour when Europe/London clocks go back")),
+            "seed {seed}: {:?}",
+            snap.manifest.warnings
+        );
+    }
+    // Every stock drift the sandbox injected is reported, as injected.
+    for injected in &world.stock_injections {
+        assert!(
+            found
+                .iter()
+                .any(|e| e.check == injected.check && e.key == injected.key),
+            "seed {seed}: injected {injected:?} not reported"
+        );
+    }
     // Every check of the catalogue has injected cases in the scenario.
     for check in tally::reconcile::checks().unwrap() {
         assert!(
@@ -76,9 +114,15 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(9, 800), 0.0, 9).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(&cfg, &secrets, tmp.path(), common::quick_retry())
-        .await
-        .unwrap();
+    let snap = common::extract(
+        sb.shared.clock,
+        &cfg,
+        &secrets,
+        tmp.path(),
+        common::quick_retry(),
+    )
+    .await
+    .unwrap();
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
     assert_eq!(outcome.exit_code(Some(tally::reconcile::Severity::High)), 3);
     assert_eq!(outcome.exit_code(None), 0);
@@ -96,7 +140,9 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     let csv = std::fs::read_to_string(snap.dir.join("exceptions.csv")).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
-        "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail,market,occurred_at"
+        "check,entity,severity,owner,key,centra_value,orderwise_value,difference,amount,currency,detail,\
+         market,occurred_at,order_number,ow_order_id,ow_order_number,sku,warehouse,location,period,\
+         delivery_method,at_stake"
     );
     assert_eq!(csv.lines().count() as u64, outcome.summary.total + 1);
 }
@@ -106,12 +152,13 @@ async fn since_window_extracts_recent_changes_and_reconcile_warns() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(13, 2000), 0.0, 13).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let since = chrono::Utc::now() - chrono::Duration::days(3);
+    let since = sb.shared.clock.now() - chrono::Duration::days(3);
     let opts = tally::extract::Options {
         out: tmp.path().join("snapshots"),
         window: tally::snapshot::Window::Since { since },
         progress: false,
         retry: common::quick_retry(),
+        clock: sb.shared.clock,
     };
     let snap = tally::extract::run(&cfg, &secrets, &opts).await.unwrap();
     let recent = sb

@@ -275,4 +275,34 @@ mod tests {
         assert_eq!(retry_after("1789999990", now), Some(Duration::ZERO));
         assert_eq!(retry_after("soon", now), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn retry_after_seconds_wait_that_long(n in 0u64..1_000_000_000) {
+            let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+            proptest::prop_assert_eq!(retry_after(&n.to_string(), now), Some(Duration::from_secs(n)));
+        }
+
+        #[test]
+        fn retry_after_times_wait_until_then(d in 0u64..1_000_000) {
+            let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+            let unix = (1_790_000_000 + d).to_string();
+            proptest::prop_assert_eq!(retry_after(&unix, now), Some(Duration::from_secs(d)));
+            let date = httpdate::fmt_http_date(now + Duration::from_secs(d));
+            proptest::prop_assert_eq!(retry_after(&date, now), Some(Duration::from_secs(d)));
+        }
+
+        #[test]
+        fn retry_after_in_the_past_waits_nothing(d in 1u64..1_000_000) {
+            let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+            let date = httpdate::fmt_http_date(now - Duration::from_secs(d));
+            proptest::prop_assert_eq!(retry_after(&date, now), Some(Duration::ZERO));
+        }
+
+        #[test]
+        fn retry_after_any_header_text_is_read_without_panicking(text in "\\PC{0,30}") {
+            let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+            let _ = retry_after(&text, now);
+        }
+    }
 }

@@ -4,8 +4,6 @@
 //! Used with `#[serde(deserialize_with = ...)]` on response structs parsed straight from the body
 //! bytes by `serde_json` (raw values need that deserializer).
 
-use std::str::FromStr;
-
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -13,18 +11,75 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-/// Parses a JSON number's text (`19.99`, `-0.5`, `1e-3`) into a `Decimal` exactly.
+/// The most decimal places a `Decimal` holds.
+const MAX_SCALE: u32 = 28;
+
+/// Parses a JSON number's text (`19.99`, `-0.5`, `1e-3`, or the same in quotes) into a `Decimal`
+/// exactly. A value a `Decimal` cannot hold exactly (more than 28 decimal places that are not
+/// zeros, or too large) is an error saying so: money is never rounded silently here.
 pub fn decimal_from_text(text: &str) -> Result<Decimal, String> {
     let t = text.trim();
     let t = t
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(t);
-    if t.contains(['e', 'E']) {
-        Decimal::from_scientific(t).map_err(|_| format!("{text} is not a decimal number"))
-    } else {
-        Decimal::from_str(t).map_err(|_| format!("{text} is not a decimal number"))
+    let not_a_number = || format!("{text} is not a decimal number");
+    let (mantissa, exponent) = match t.find(['e', 'E']) {
+        Some(at) => {
+            let exp: i64 = t[at + 1..]
+                .strip_prefix('+')
+                .unwrap_or(&t[at + 1..])
+                .parse()
+                .map_err(|_| not_a_number())?;
+            (&t[..at], exp)
+        }
+        None => (t, 0),
+    };
+    let (negative, unsigned) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty()
+        || !is_digits(int)
+        || !is_digits(frac)
+        || (unsigned.contains('.') && frac.is_empty())
+    {
+        return Err(not_a_number());
     }
+    // digits × 10^-scale, with the exponent folded into the scale.
+    let mut digits: String = format!("{int}{frac}").trim_start_matches('0').to_string();
+    let mut scale = frac.len() as i64 - exponent;
+    if digits.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    // Zeros beyond what a Decimal holds are harmless; anything else there would be rounded.
+    while scale > MAX_SCALE as i64 && digits.ends_with('0') {
+        digits.pop();
+        scale -= 1;
+    }
+    if scale < 0 {
+        if digits.len() as i64 - scale > 29 {
+            return Err(format!("{text} is too large for a decimal"));
+        }
+        digits.push_str(&"0".repeat((-scale) as usize));
+        scale = 0;
+    }
+    if scale > MAX_SCALE as i64 {
+        return Err(format!(
+            "{text} has more than {MAX_SCALE} decimal places; tally does not round money silently"
+        ));
+    }
+    let too_large = || format!("{text} is too large for a decimal");
+    if digits.len() > 29 {
+        return Err(too_large());
+    }
+    let units: i128 = digits.parse().map_err(|_| too_large())?;
+    let value =
+        Decimal::try_from_i128_with_scale(if negative { -units } else { units }, scale as u32)
+            .map_err(|_| too_large())?;
+    Ok(value)
 }
 
 /// A money or quantity value: a JSON number (or numeric string), parsed from its text.
@@ -36,21 +91,29 @@ pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     decimal_from_text(raw.get()).map_err(D::Error::custom)
 }
 
-/// An integer sent as a JSON number or, on some Centra tenants, as a string (`"12345"`).
+/// An integer sent as a JSON number or, on some Centra tenants, as a string (`"12345"`). Anything
+/// else is an error saying what arrived instead ("invalid type: boolean `true`, expected an
+/// integer...").
 pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum IntOrString {
-        Int(i64),
-        Str(String),
+    struct IntVisitor;
+    impl serde::de::Visitor<'_> for IntVisitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer, or a string holding one")
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<i64, E> {
+            Ok(n)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<i64, E> {
+            i64::try_from(n).map_err(|_| E::custom(format!("integer {n} is too large")))
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<i64, E> {
+            s.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("expected an integer, found {s:?}")))
+        }
     }
-    match IntOrString::deserialize(d)? {
-        IntOrString::Int(n) => Ok(n),
-        IntOrString::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| D::Error::custom(format!("expected an integer, found {s:?}"))),
-    }
+    d.deserialize_any(IntVisitor)
 }
 
 /// A boolean sent as `true`/`false` or, from SQL Server exports, `1`/`0`.
@@ -165,5 +228,70 @@ mod tests {
         let (_, fit) = local_datetime("2026-03-29T01:30:00", tz).unwrap();
         assert_eq!(fit, LocalFit::Skipped);
         assert!(local_datetime("31/10/2026", tz).is_none());
+    }
+
+    #[test]
+    fn money_beyond_a_decimal_is_refused_not_rounded() {
+        // 29 decimal places of which the last is not zero: rounding would lose it.
+        let e = decimal_from_text("0.12345678901234567890123456789").unwrap_err();
+        assert!(e.contains("decimal places"), "{e}");
+        // Zeros beyond 28 places lose nothing.
+        assert_eq!(
+            decimal_from_text("1.50000000000000000000000000000000").unwrap(),
+            Decimal::new(15, 1)
+        );
+        let e = decimal_from_text("1e40").unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+        let e = decimal_from_text("123456789012345678901234567890").unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+        for bad in [
+            "", "-", ".5", "5.", "1e", "1e+", "0x10", "1_000", "+1", "1.2.3", "NaN", "--1",
+        ] {
+            assert!(decimal_from_text(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_money_text_parses_exactly(units in proptest::prelude::any::<i64>(), scale in 0u32..=18) {
+            let d = Decimal::new(units, scale);
+            proptest::prop_assert_eq!(decimal_from_text(&d.to_string()).unwrap(), d);
+            proptest::prop_assert_eq!(decimal_from_text(&format!("\"{d}\"")).unwrap(), d);
+        }
+
+        #[test]
+        fn exponent_text_parses_exactly(units in -999_999_999i64..999_999_999, exp in -20i32..=12) {
+            let d = decimal_from_text(&format!("{units}e{exp}")).unwrap();
+            let want = if exp >= 0 {
+                Decimal::from(units) * Decimal::from(10i64.pow(exp as u32))
+            } else {
+                Decimal::new(units, (-exp) as u32)
+            };
+            proptest::prop_assert_eq!(d, want);
+        }
+
+        #[test]
+        fn any_text_is_a_value_or_an_error_never_a_panic(text in "\\PC{0,40}") {
+            let _ = decimal_from_text(&text);
+        }
+
+        #[test]
+        fn many_decimals_either_parse_exactly_or_are_refused(int in 0u64..1_000_000, frac in "[0-9]{1,40}") {
+            let text = format!("{int}.{frac}");
+            match decimal_from_text(&text) {
+                // Exact: the decimal prints back the same digits (less trailing zeros).
+                Ok(d) => {
+                    let digits = |s: &str| match s.split_once('.') {
+                        Some((i, f)) if !f.trim_end_matches('0').is_empty() => {
+                            format!("{i}.{}", f.trim_end_matches('0'))
+                        }
+                        Some((i, _)) => i.to_string(),
+                        None => s.to_string(),
+                    };
+                    proptest::prop_assert_eq!(digits(&d.to_string()), digits(&text));
+                }
+                Err(e) => proptest::prop_assert!(e.contains("decimal places") || e.contains("too large"), "{}", e),
+            }
+        }
     }
 }

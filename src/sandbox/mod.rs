@@ -8,6 +8,7 @@
 pub mod centra;
 pub mod drift;
 pub mod generate;
+pub mod malformed;
 pub mod oracle;
 pub mod orderwise;
 pub mod server;
@@ -17,7 +18,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use generate::Params;
-pub use server::{Behaviour, RatePlan, Shared};
+pub use malformed::Malformed;
+pub use server::{Behaviour, RatePlan, Shared, ThrottleGap};
 pub use world::{Expected, World};
 
 use crate::config::RawConfig;

@@ -453,7 +453,12 @@ struct PostedTotals {
 /// Creates a sales order as posted, with the real instance's rules: unknown variant codes,
 /// delivery methods or totals that do not add up are refused (400, nothing created); an order
 /// number already in the session is a 409 naming it. Returns (status, JSON body).
-pub fn post_order(w: &mut World, session: i64, body: &[u8]) -> (StatusCode, String) {
+pub fn post_order(
+    w: &mut World,
+    session: i64,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> (StatusCode, String) {
     let msg = |m: String| serde_json::json!({ "message": m }).to_string();
     let order: PostedOrder = match serde_json::from_slice(body) {
         Ok(o) => o,
@@ -556,7 +561,7 @@ pub fn post_order(w: &mut World, session: i64, body: &[u8]) -> (StatusCode, Stri
         .iter()
         .map(|l| (l.variant_code.clone(), Decimal::from(l.quantity)))
         .collect();
-    let now = w.local(chrono::Utc::now());
+    let now = w.local(now);
     let order_id = w
         .orderwise
         .orders

@@ -20,8 +20,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::centra::{self, CentraSchema, RateLimit, RateLimitInterval, RateLimitType};
+use super::malformed::{self, Malformed};
 use super::orderwise;
 use super::world::World;
+use crate::clock::Clock;
 
 /// The Centra token the sandbox accepts.
 pub const CENTRA_TOKEN: &str = "sandbox-centra-token";
@@ -66,6 +68,8 @@ pub struct Behaviour {
     /// How many calls an OrderWise token serves before it expires (tests use it to make expiry
     /// happen at a known point rather than after a time).
     pub token_max_uses: Option<u64>,
+    /// Break one Centra orders page this way (see [`Malformed`]).
+    pub malformed: Option<Malformed>,
 }
 
 impl Default for Behaviour {
@@ -77,8 +81,25 @@ impl Default for Behaviour {
             token_ttl: Duration::from_secs(600),
             token_max_uses: None,
             lost_write_rate: 0.0,
+            malformed: None,
         }
     }
+}
+
+/// What the sandbox saw a client do after a 429: how long it was asked to wait, and how long it
+/// was until the next Centra request arrived. A client that honours `Retry-After` always waits at
+/// least what it was asked.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleGap {
+    pub asked: Duration,
+    pub waited: Duration,
+}
+
+/// The 429 waiting for the client's next request, and the gaps seen so far.
+#[derive(Debug, Default)]
+struct ThrottleLog {
+    pending: Option<(Instant, Duration)>,
+    gaps: Vec<ThrottleGap>,
 }
 
 /// Counters a test or the demo can read to see what the clients went through.
@@ -158,12 +179,18 @@ struct Token {
 /// State shared by every handler and resolver.
 pub struct Shared {
     pub world: RwLock<World>,
+    /// The sandbox's time: it starts at the world's `now` and runs on from there, so what it writes
+    /// (posted orders, completed shipments) is stamped consistently with what it generated.
+    pub clock: Clock,
     pub behaviour: Behaviour,
     pub stats: Stats,
     buckets: Mutex<Vec<Bucket>>,
     faults: Mutex<ChaCha8Rng>,
     tokens: Mutex<HashMap<String, Token>>,
     retry_after_style: AtomicU64,
+    throttle_log: Mutex<ThrottleLog>,
+    /// Orders pages served so far, and the first one's `endCursor` (for [`Malformed`]).
+    orders_pages: Mutex<(u64, Option<String>)>,
 }
 
 /// An injected fault.
@@ -176,6 +203,7 @@ enum Fault {
 impl Shared {
     pub fn new(world: World, behaviour: Behaviour) -> Arc<Shared> {
         Arc::new(Shared {
+            clock: Clock::starting_at(world.now),
             world: RwLock::new(world),
             buckets: Mutex::new(vec![
                 Bucket::new(RateLimitType::RequestCount, behaviour.plan.requests),
@@ -190,6 +218,8 @@ impl Shared {
             stats: Stats::default(),
             tokens: Mutex::new(HashMap::new()),
             retry_after_style: AtomicU64::new(0),
+            throttle_log: Mutex::new(ThrottleLog::default()),
+            orders_pages: Mutex::new((0, None)),
         })
     }
 
@@ -271,11 +301,29 @@ impl Shared {
         })
     }
 
+    /// The gap after each 429 this sandbox sent, up to the next Centra request.
+    pub fn throttle_gaps(&self) -> Vec<ThrottleGap> {
+        self.throttle_log.lock().expect("throttle log").gaps.clone()
+    }
+
+    /// Notes a Centra request's arrival, closing the gap after a 429 if one is open.
+    fn centra_request_arrived(&self) {
+        let mut log = self.throttle_log.lock().expect("throttle log");
+        if let Some((sent, asked)) = log.pending.take() {
+            log.gaps.push(ThrottleGap {
+                asked,
+                waited: sent.elapsed(),
+            });
+        }
+    }
+
     /// A 429 with `Retry-After` in one of the three formats the contract names, in turn.
     fn throttled(&self, wait: Duration) -> Response {
         self.stats.throttled.fetch_add(1, Ordering::Relaxed);
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let secs = secs.max(1);
+        self.throttle_log.lock().expect("throttle log").pending =
+            Some((Instant::now(), Duration::from_secs(secs)));
         let at = SystemTime::now() + Duration::from_secs(secs);
         let value = match self.retry_after_style.fetch_add(1, Ordering::Relaxed) % 3 {
             0 => secs.to_string(),
@@ -336,6 +384,7 @@ async fn centra_endpoint(
     body: Bytes,
 ) -> Response {
     shared.stats.centra_requests.fetch_add(1, Ordering::Relaxed);
+    shared.centra_request_arrived();
     if bearer(&headers) != Some(CENTRA_TOKEN) {
         return graphql_error(
             StatusCode::FORBIDDEN,
@@ -361,6 +410,7 @@ async fn centra_endpoint(
             );
         }
     };
+    let orders_page = request.query.contains("orderConnection");
     let mutations = count_mutations(&request.query);
     if mutations > 0
         && let Err(wait) = shared.take(RateLimitType::MutationCount, mutations)
@@ -372,6 +422,22 @@ async fn centra_endpoint(
         return graphql_error(StatusCode::BAD_GATEWAY, "Bad gateway", "internal");
     }
     let body = serde_json::to_string(&response).expect("a GraphQL response serialises");
+    if orders_page && let Some(mode) = shared.behaviour.malformed {
+        let mut pages = shared.orders_pages.lock().expect("orders pages");
+        pages.0 += 1;
+        if pages.0 == 1 {
+            pages.1 = malformed::end_cursor(&body);
+        }
+        if pages.0 == mode.page() {
+            let (content_type, bytes) = mode.corrupt(body, pages.1.as_deref());
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, content_type)],
+                bytes,
+            )
+                .into_response();
+        }
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
@@ -531,6 +597,7 @@ async fn orderwise_post_order(
         &mut shared.world.write().expect("world lock"),
         q.session_id,
         &body,
+        shared.clock.now(),
     );
     if status == StatusCode::CREATED {
         shared.stats.orders_posted.fetch_add(1, Ordering::Relaxed);

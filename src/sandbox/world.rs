@@ -309,6 +309,9 @@ pub struct World {
     pub config: RawConfig,
     /// Expected exceptions, sorted.
     pub truth: Vec<Expected>,
+    /// The stock drift `drift::stock` injected, as the exceptions each must cause (all are in
+    /// `truth` too; kept apart so a test can check the oracle and reconcile report every one).
+    pub stock_injections: Vec<Expected>,
 }
 
 impl World {

@@ -1,6 +1,6 @@
-//! Drift the sandbox injects beyond the order mirror: products and SKUs, month-end timing, and
-//! stock. Each injection records the exception it must cause; traps record nothing and must stay
-//! silent. Order and shipment drift happen while orders are mirrored (`generate.rs`).
+//! Drift the sandbox injects: products and SKUs, month-end timing, clock changes, stock, and (in
+//! [`orders`]) the order and shipment drift made while Centra's orders are mirrored into OrderWise.
+//! Each injection records the exception it must cause; traps record nothing and must stay silent.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,9 +13,11 @@ use rust_decimal::Decimal;
 use super::generate::{HISTORY_DAYS, Truth};
 use super::world::*;
 
+pub mod orders;
+
 /// Orders with special timing, decided before the mirror.
 #[derive(Debug, Default)]
-pub struct Special {
+pub struct TimedOrders {
     /// Order index -> the local time OrderWise records for it (imported after midnight).
     pub cutoffs: HashMap<usize, NaiveDateTime>,
     /// Orders no other drift may touch.
@@ -159,6 +161,36 @@ pub fn inactive_sizes_never_ordered(w: &mut World) {
     }
 }
 
+/// Orders placed in the two days after `from` that a timing trap may move back to it, in random
+/// order: placed (not PENDING or CANCELLED), in a mapped market, well older than the settle window
+/// (so OrderWise is expected to have them), not already moved, and holding only SKUs OrderWise
+/// knows (an order with an unknown SKU never imports, so it has no time in OrderWise to differ in).
+fn movable_orders(
+    w: &World,
+    rng: &mut ChaCha8Rng,
+    special: &TimedOrders,
+    from: DateTime<Utc>,
+) -> Vec<usize> {
+    let settle = w.now - Duration::minutes(w.config.rules.settle_minutes) - Duration::hours(1);
+    let mut candidates: Vec<usize> = (0..w.orders.len())
+        .filter(|&i| {
+            let o = &w.orders[i];
+            o.created_at > from
+                && o.created_at < from + Duration::days(2)
+                && o.created_at < settle
+                && matches!(
+                    o.status,
+                    Status::Confirmed | Status::Processing | Status::Shipped
+                )
+                && w.markets[o.market].mapping.is_some()
+                && !special.reserved.contains(&i)
+                && o.lines.iter().all(|l| w.ow_sku[l.size].is_some())
+        })
+        .collect();
+    candidates.shuffle(rng);
+    candidates
+}
+
 /// The local midnights that start each month inside the order history.
 fn month_starts(w: &World) -> Vec<DateTime<Utc>> {
     let tz = w.timezone;
@@ -187,29 +219,10 @@ fn month_starts(w: &World) -> Vec<DateTime<Utc>> {
 /// OrderWise dates after it (a cut-off difference), and, where a month ended in summer time, one
 /// order placed at 23:30 UTC on the last day, which is the next month in both systems (a trap for
 /// anyone cutting months in UTC).
-pub(super) fn month_ends(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) -> Special {
-    let mut special = Special::default();
-    let settle = w.now - Duration::hours(2);
+pub(super) fn month_ends(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) -> TimedOrders {
+    let mut special = TimedOrders::default();
     for start in month_starts(w) {
-        // Candidates: placed orders of mapped markets in the two days after the month started.
-        let mut candidates: Vec<usize> = (0..w.orders.len())
-            .filter(|&i| {
-                let o = &w.orders[i];
-                o.created_at > start
-                    && o.created_at < start + Duration::days(2)
-                    && o.created_at < settle
-                    && matches!(
-                        o.status,
-                        Status::Confirmed | Status::Processing | Status::Shipped
-                    )
-                    && w.markets[o.market].mapping.is_some()
-                    && !special.reserved.contains(&i)
-                    // An order holding a SKU OrderWise lacks never imports, so it has no month
-                    // in OrderWise to differ in.
-                    && o.lines.iter().all(|l| w.ow_sku[l.size].is_some())
-            })
-            .collect();
-        candidates.shuffle(rng);
+        let candidates = movable_orders(w, rng, &special, start);
         for &i in candidates.iter().take(2) {
             let placed = start - Duration::minutes(rng.random_range(3..25));
             let imported = w.local(start + Duration::minutes(rng.random_range(2..40)));
@@ -241,10 +254,44 @@ pub(super) fn month_ends(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth)
     special
 }
 
+/// Where clocks went back inside the history, one order placed in the hour that happens twice
+/// (00:30 UTC on the change day is 01:30 local summer time, and 01:30 comes round again an hour
+/// later). OrderWise records local times, so the connector must read it as the first of the two and
+/// say so in the manifest. A trap: both systems agree, so nothing is expected.
+pub(super) fn clocks_going_back(w: &mut World, rng: &mut ChaCha8Rng, special: &mut TimedOrders) {
+    let offset = |w: &World, t: DateTime<Utc>| {
+        w.timezone
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let mut day = (w.now - Duration::days(HISTORY_DAYS)).date_naive();
+    while day < w.now.date_naive() {
+        let t = day.and_hms_opt(0, 30, 0).expect("a time").and_utc();
+        day += Duration::days(1);
+        if offset(w, t + Duration::hours(2)) >= offset(w, t) {
+            continue;
+        }
+        if let Some(&i) = movable_orders(w, rng, special, t).first() {
+            let o = &mut w.orders[i];
+            o.created_at = t;
+            o.order_date = t;
+            special.reserved.insert(i);
+        }
+    }
+}
+
 /// Stock drift on top of the rule-consistent stock `stock()` lays out: Centra showing more
-/// (oversell) or less (undersell) than it should. The exceptions follow from the rule, so the oracle
-/// reports them; the picks here are checked to be among them by the generator's tests.
-pub fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
+/// (oversell) or less (undersell) than it should. Each injection is recorded where it is made
+/// (returned, and kept in the world's `stock_injections`); the oracle, which reads the rule over the
+/// whole world, must report every one of them (the generator's tests check it), and reconcile must
+/// too (the pipeline tests).
+pub fn stock(w: &mut World, rng: &mut ChaCha8Rng) -> Vec<Expected> {
+    let key = |w: &World, r: usize| {
+        let s = &w.centra_stock[r];
+        format!("{}@{}", w.sizes[s.size].sku, w.warehouses[s.warehouse].name)
+    };
+    let mut injected = Vec::new();
     let mut rows: Vec<usize> = (0..w.centra_stock.len())
         .filter(|&i| {
             w.ow_sku[w.centra_stock[i].size].is_some() && w.sizes[w.centra_stock[i].size].active
@@ -254,6 +301,10 @@ pub fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
     let n = (w.sizes.len() / 150).max(3);
     for &r in rows.iter().take(n) {
         w.centra_stock[r].free += rng.random_range(2..9);
+        injected.push(Expected {
+            check: "stock.oversell_risk".into(),
+            key: key(w, r),
+        });
     }
     let shrink: Vec<usize> = rows
         .iter()
@@ -265,7 +316,12 @@ pub fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
     for r in shrink {
         let cut = rng.random_range(1..=w.centra_stock[r].free);
         w.centra_stock[r].free -= cut;
+        injected.push(Expected {
+            check: "stock.undersell".into(),
+            key: key(w, r),
+        });
     }
+    injected
 }
 
 /// An OrderWise stock figure that is odd on purpose: negative or fractional (a trap for stock
