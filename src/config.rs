@@ -1,9 +1,10 @@
 //! Configuration: `tally.toml` parsed in two steps.
 //!
 //! [`RawConfig`] mirrors the file exactly (serde, no I/O, unknown keys rejected), so a typo is caught
-//! with the key's name. [`Config::resolve`] then reads the secrets from the environment variables the
-//! file names, parses the rule values and checks the mappings against each other, naming the key at
-//! fault (`markets[2].centra_warehouse`) and what is expected. Nothing else in tally reads the file.
+//! with the key's name. [`Config::check`] then parses the rule values and checks the mappings against
+//! each other, naming the key at fault (`markets[2].centra_warehouse`) and what is expected, and
+//! [`Config::secrets`] reads the secrets from the environment variables the file names. Nothing
+//! else in tally reads the file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
