@@ -14,9 +14,7 @@ async fn exceptions_after_extract(
     secrets: &tally::config::Secrets,
     dir: &std::path::Path,
 ) -> (std::path::PathBuf, BTreeSet<String>) {
-    let snap = common::extract(sb.shared.clock, cfg, secrets, dir, common::quick_retry())
-        .await
-        .unwrap();
+    let snap = common::snapshot(sb, cfg, secrets, dir).await;
     tally::reconcile::run(&snap.dir, cfg).unwrap();
     let found = tally::reconcile::read_exceptions(&snap.dir)
         .unwrap()

@@ -47,15 +47,7 @@ async fn money_survives_exactly_from_both_apis_into_parquet() {
     let first_number = c.number;
     let sb = common::serve(world, 0.0, 5).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let ow_file = snap.dir.join("orderwise/orders.parquet");
     let got = column(
         &ow_file,
@@ -87,15 +79,7 @@ async fn snapshot_has_manifest_with_counts_and_hashes() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(6, 500), 0.0, 6).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let m = &snap.manifest;
     assert_eq!(m.files.len(), tally::model::DATASETS.len());
     assert_eq!(m.rows("centra/orders"), 500);
@@ -131,15 +115,7 @@ async fn stopped_server_leaves_no_partial_snapshot() {
     // A good snapshot first: it must survive the failed run untouched.
     let sb = common::serve(common::world(7, 300), 0.0, 7).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let good = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let good = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     sb.stop().await;
 
     let sb = common::serve(common::world(7, 40_000), 0.0, 7).await;
@@ -313,15 +289,7 @@ async fn expired_orderwise_tokens_are_reminted() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .expect("expired tokens are renewed");
+    common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     // 3,000 orders make a dozen or more export pages; each token serves two.
     assert!(sb.shared.stats.tokens_minted.load(Ordering::Relaxed) >= 6);
     sb.stop().await;
@@ -343,15 +311,7 @@ async fn client_paces_itself_to_the_rate_limit_and_is_never_throttled() {
         .await
         .unwrap();
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let requests = sb.shared.stats.centra_requests.load(Ordering::Relaxed);
     assert!(requests > 5, "{requests}");
     assert_eq!(
@@ -369,15 +329,7 @@ async fn throttled_requests_wait_as_retry_after_says() {
     // one of three formats, in turn.
     let sb = common::serve(common::world(12, 300), 0.5, 12).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .expect("retries win through");
+    common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let throttled = sb.shared.stats.throttled.load(Ordering::Relaxed);
     assert!(throttled >= 3, "too few 429s to try each Retry-After form");
     // After each 429, the sandbox saw nothing from the client until the wait it asked for passed.

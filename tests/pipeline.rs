@@ -23,15 +23,7 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(seed, orders), 0.15, seed).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .expect("extraction succeeds despite faults");
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let faults = sb.shared.stats.faults.load(Ordering::Relaxed);
     assert!(faults > 0, "seed {seed}: the fault path did not run");
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
@@ -114,15 +106,7 @@ async fn reconcile_fail_on_high_exits_3_and_summary_counts_match() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(9, 800), 0.0, 9).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
     assert_eq!(outcome.exit_code(Some(tally::reconcile::Severity::High)), 3);
     assert_eq!(outcome.exit_code(None), 0);

@@ -12,15 +12,7 @@ async fn plan_covers_every_fixable_exception_once() {
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(21, 4000), 0.0, 21).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     tally::reconcile::run(&snap.dir, &cfg).unwrap();
     let exceptions: BTreeSet<String> = tally::reconcile::read_exceptions(&snap.dir)
         .unwrap()
@@ -164,15 +156,7 @@ async fn plan_acts_only_on_what_reconcile_reported_and_never_posts_a_missing_tot
     let tmp = tempfile::tempdir().unwrap();
     let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
     let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::extract(
-        sb.shared.clock,
-        &cfg,
-        &secrets,
-        tmp.path(),
-        common::quick_retry(),
-    )
-    .await
-    .unwrap();
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     tally::reconcile::run(&snap.dir, &cfg).unwrap();
     let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
     let fixes = |plan: &tally::plan::Plan| -> BTreeMap<String, &'static str> {

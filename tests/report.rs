@@ -23,10 +23,7 @@ fn snapshot() -> &'static Path {
         rt.block_on(async {
             let sb = common::serve(common::world(11, 3000), 0.0, 11).await;
             let (cfg, secrets) = common::config(&sb, &dir);
-            let snap =
-                common::extract(sb.shared.clock, &cfg, &secrets, &dir, common::quick_retry())
-                    .await
-                    .expect("extraction");
+            let snap = common::snapshot(&sb, &cfg, &secrets, &dir).await;
             tally::reconcile::run(&snap.dir, &cfg).expect("reconcile");
             let plan = tally::plan::build(&snap.dir, &cfg, &Default::default()).expect("plan");
             tally::plan::write(&plan, &snap.dir.join("plan.jsonl")).expect("plan written");

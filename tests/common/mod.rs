@@ -74,6 +74,14 @@ pub fn quick_retry() -> RetryPolicy {
     }
 }
 
+/// Extracts everything from `sb` into `dir/snapshots` at the sandbox's time, retrying quickly;
+/// the extraction must succeed.
+pub async fn snapshot(sb: &Sandbox, cfg: &Config, secrets: &Secrets, dir: &Path) -> Extracted {
+    extract(sb.shared.clock, cfg, secrets, dir, quick_retry())
+        .await
+        .unwrap_or_else(|e| panic!("extraction from the sandbox failed: {e}"))
+}
+
 /// Extracts everything into `dir/snapshots`, at the time `clock` (the sandbox's) reads.
 pub async fn extract(
     clock: Clock,
