@@ -1,10 +1,12 @@
 //! Reconcile: runs every check of `queries/` over one snapshot in DuckDB and writes the exceptions.
 //!
 //! Input: a snapshot directory and a configuration. Output, in the snapshot directory:
-//! `exceptions.parquet` and `exceptions.csv` (one row per exception, the schema of DESIGN.md) and
-//! `summary.json` (counts per check, severity and owner; money at stake per currency; what was
-//! compared). Time-dependent rules measure from the snapshot's extraction start, so reconciling an
-//! old snapshot gives the same answer tomorrow.
+//! `exceptions.parquet` and `exceptions.csv` (one row per exception: the schema of DESIGN.md, then
+//! the typed subject of [`subject`] and `at_stake`, its part of the headline money at stake) and
+//! `summary.json` (counts per check, severity and owner; the headline money at stake per currency,
+//! each order and stock position counted once; what was compared). Time-dependent rules measure
+//! from the snapshot's extraction start, so reconciling an old snapshot gives the same answer
+//! tomorrow.
 
 pub mod catalogue;
 mod periods;
