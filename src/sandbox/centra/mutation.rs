@@ -152,21 +152,7 @@ pub(super) fn shipment_view(
     s: &world::Shipment,
     shared: &Arc<Shared>,
 ) -> Shipment {
-    let view = DirectToConsumerOrder::new(w, o, shared);
-    Shipment::DirectToConsumerShipment(DirectToConsumerShipment {
-        shipment: s.clone(),
-        number: format!("{}-{}", o.number, s.n),
-        lines: s
-            .lines
-            .iter()
-            .map(|&(id, li, q)| ShipmentLine {
-                id: id as i32,
-                quantity: q as i32,
-                order_line: OrderLine::ProductOrderLine(view.lines[li].clone()),
-            })
-            .collect(),
-        tz: w.timezone,
-    })
+    DirectToConsumerOrder::new(w, o, shared).shipment(s)
 }
 
 pub struct Mutation;

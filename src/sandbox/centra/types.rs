@@ -320,6 +320,24 @@ impl DirectToConsumerOrder {
             tz: w.timezone,
         }
     }
+    /// One of the order's shipments as the schema serves it (also the payload of the shipment
+    /// mutations).
+    pub(super) fn shipment(&self, s: &world::Shipment) -> Shipment {
+        Shipment::DirectToConsumerShipment(DirectToConsumerShipment {
+            shipment: s.clone(),
+            number: format!("{}-{}", self.order.number, s.n),
+            lines: s
+                .lines
+                .iter()
+                .map(|&(id, li, q)| ShipmentLine {
+                    id: id as i32,
+                    quantity: q as i32,
+                    order_line: OrderLine::ProductOrderLine(self.lines[li].clone()),
+                })
+                .collect(),
+            tz: self.tz,
+        })
+    }
     pub(super) fn money(&self, value: Decimal) -> MonetaryValue {
         MonetaryValue {
             value,
@@ -438,22 +456,7 @@ impl DirectToConsumerOrder {
         self.order
             .shipments
             .iter()
-            .map(|s| {
-                Shipment::DirectToConsumerShipment(DirectToConsumerShipment {
-                    shipment: s.clone(),
-                    number: format!("{}-{}", self.order.number, s.n),
-                    lines: s
-                        .lines
-                        .iter()
-                        .map(|&(id, li, q)| ShipmentLine {
-                            id: id as i32,
-                            quantity: q as i32,
-                            order_line: OrderLine::ProductOrderLine(self.lines[li].clone()),
-                        })
-                        .collect(),
-                    tz: self.tz,
-                })
-            })
+            .map(|s| self.shipment(s))
             .collect()
     }
 }
