@@ -6,6 +6,8 @@
 //! [`Config::secrets`] reads the secrets from the environment variables the file names. Nothing
 //! else in tally reads the file.
 
+pub mod operations;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -61,6 +63,16 @@ pub struct RawConfig {
     pub rules: RawRules,
     #[serde(default)]
     pub owners: BTreeMap<String, String>,
+    /// Where `tally run` keeps snapshots and history (see [`operations`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<operations::RawStore>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<operations::RawAlerts>,
+    /// Owner -> hours an exception may stay open before its owner is alerted again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub escalation: BTreeMap<String, i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<operations::RawRun>,
 }
 
 /// `[centra]`: where the shop is and which environment variable holds its token.
@@ -202,6 +214,8 @@ pub struct Config {
     pub rules: Rules,
     /// Check name -> owner override.
     pub owners: BTreeMap<String, String>,
+    /// The store, alerts, escalation and exit threshold of scheduled runs.
+    pub operations: operations::Operations,
 }
 
 /// The owners a check may have.
@@ -363,7 +377,15 @@ impl Config {
                 ));
             }
         }
+        let operations = operations::check(
+            raw.store.as_ref(),
+            raw.alerts.as_ref(),
+            &raw.escalation,
+            raw.run.as_ref(),
+            path,
+        )?;
         Ok(Config {
+            operations,
             path: path.to_path_buf(),
             timezone,
             stock_figure,

@@ -161,6 +161,7 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         },
         files,
         warnings: warnings.take(),
+        refresh: None,
     };
     let dir = writer.commit(manifest.clone())?;
     let manifest = crate::snapshot::Snapshot::open(&dir)?.manifest;

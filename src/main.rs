@@ -33,6 +33,16 @@ enum Command {
     Apply(cmd::apply::Args),
     /// List the check catalogue.
     Checks(cmd::checks::Args),
+    /// One scheduled cycle: refresh the snapshot, reconcile, update the history, send alerts.
+    Run(cmd::run::Args),
+    /// Run cycles every --every until interrupted.
+    Watch(cmd::watch::Args),
+    /// Show exceptions' history: status, first and last seen, acceptances; or the last runs.
+    History(cmd::history::Args),
+    /// Accept an exception: listed apart, never alerts, until a date or a change.
+    Accept(cmd::accept::AcceptArgs),
+    /// Withdraw an acceptance.
+    Unaccept(cmd::accept::UnacceptArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +57,11 @@ fn main() -> ExitCode {
         Command::Plan(a) => cmd::plan::run(a),
         Command::Apply(a) => cmd::apply::run(a),
         Command::Checks(a) => cmd::checks::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Watch(a) => cmd::watch::run(a),
+        Command::History(a) => cmd::history::run(a),
+        Command::Accept(a) => cmd::accept::accept(a),
+        Command::Unaccept(a) => cmd::accept::unaccept(a),
     };
     cmd::finish(result)
 }

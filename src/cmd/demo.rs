@@ -22,6 +22,19 @@ pub struct Args {
     /// same shop, so a training session or a bug report can be replayed exactly.
     #[arg(long)]
     at: Option<String>,
+    /// Instead of one pass: keep the shop changing and run the scheduled cycle (incremental
+    /// refresh, history, alerts) every --every, printing each alert as it would be posted.
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: time between cycles.
+    #[arg(long, default_value = "30s", value_parser = super::watch::parse_duration)]
+    every: std::time::Duration,
+    /// With --watch: stop after this many cycles (default: until Ctrl-C).
+    #[arg(long)]
+    cycles: Option<u64>,
+    /// With --watch: changes to the shop a minute.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -42,6 +55,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         "tally demo: simulating a shop with {} orders (seed {}) and its ERP on loopback...",
         opts.orders, opts.seed
     );
+    if args.watch {
+        let w = tally::demo::watch::WatchOptions {
+            every: args.every,
+            cycles: args.cycles,
+            rate: args.rate,
+        };
+        super::runtime()?.block_on(async {
+            tokio::select! {
+                r = tally::demo::watch::run(&opts, &w, |line| println!("{line}")) => r,
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        })?;
+        println!("done in {:.1}s", started.elapsed().as_secs_f64());
+        return Ok(0);
+    }
     let o = super::runtime()?.block_on(tally::demo::run(&opts))?;
     println!(
         "snapshot: {} ({} files, {} faults injected and retried, {} throttled)",

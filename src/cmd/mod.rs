@@ -1,13 +1,17 @@
 //! One file per subcommand: each turns its flags into typed input, calls the library and prints.
 
+pub mod accept;
 pub mod apply;
 pub mod checks;
 pub mod demo;
 pub mod extract;
+pub mod history;
 pub mod plan;
 pub mod reconcile;
 pub mod report;
+pub mod run;
 pub mod sandbox;
+pub mod watch;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

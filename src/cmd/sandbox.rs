@@ -48,6 +48,14 @@ pub struct Args {
     /// starts there.
     #[arg(long)]
     at: Option<String>,
+    /// Keep the business moving: RATE changes a minute (new orders, despatches, cancellations,
+    /// stock moves, fresh drift and fixes), each logged to --live-log with its time.
+    #[arg(long, value_name = "RATE")]
+    live: Option<f64>,
+    /// Where a live sandbox appends its changes (JSON lines); default: beside --truth, or
+    /// ./sandbox-live.jsonl.
+    #[arg(long)]
+    live_log: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -105,8 +113,50 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             cfg.orderwise.password_env,
             sandbox::server::ORDERWISE_PASSWORD
         );
+        let live = args.live.map(|rate| {
+            let log = args.live_log.clone().unwrap_or_else(|| match &args.truth {
+                Some(t) => t.with_extension("live.jsonl"),
+                None => PathBuf::from("sandbox-live.jsonl"),
+            });
+            println!("live: {rate} changes a minute, logged to {}", log.display());
+            let shared = sb.shared.clone();
+            let changes = tokio::spawn(sandbox::live::run(sb.shared.clone(), rate, args.seed));
+            let writer = tokio::spawn(async move {
+                let mut written = 0;
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    let new: Vec<String> = {
+                        let live = shared.live.lock().expect("live lock");
+                        live.log[written..]
+                            .iter()
+                            .map(|c| serde_json::to_string(c).expect("serialises"))
+                            .collect()
+                    };
+                    if new.is_empty() {
+                        continue;
+                    }
+                    written += new.len();
+                    use std::io::Write;
+                    if let Ok(mut f) = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&log)
+                    {
+                        for line in new {
+                            let _ = writeln!(f, "{line}");
+                        }
+                    }
+                }
+            });
+            (changes, writer)
+        });
         println!("serving until Ctrl-C");
         tokio::signal::ctrl_c().await?;
+        if let Some((a, b)) = live {
+            a.abort();
+            b.abort();
+        }
         sb.stop().await;
         Ok(0)
     })

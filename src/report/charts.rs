@@ -77,6 +77,17 @@ fn open(out: &mut String, height: f64, title: &str) {
     );
 }
 
+/// The base line of a plot, with its top value and 0 written to the left.
+fn y_axis(out: &mut String, left: f64, top: f64, base: f64, max: f64) {
+    let _ = write!(
+        out,
+        r##"<line x1="{left}" y1="{base}" x2="{WIDTH}" y2="{base}" stroke="#888888"/><text x="{}" y="{}" font-size="11" text-anchor="end">{max}</text><text x="{}" y="{base}" font-size="11" text-anchor="end">0</text>"##,
+        left - 4.0,
+        top + 8.0,
+        left - 4.0,
+    );
+}
+
 /// Horizontal bars, longest scaled to the plot width; `legend` names the segment colours.
 pub fn horizontal_bars(title: &str, bars: &[Bar], legend_items: &[(&str, &str)]) -> String {
     let label_w = 170.0;
@@ -153,13 +164,7 @@ pub fn columns_over_time(
         .map(|(_, s)| s.iter().map(|s| s.value).sum::<f64>())
         .fold(0.0, f64::max);
     let base = top + plot_h;
-    let _ = write!(
-        out,
-        r##"<line x1="{left}" y1="{base}" x2="{WIDTH}" y2="{base}" stroke="#888888"/><text x="{}" y="{}" font-size="11" text-anchor="end">{max}</text><text x="{}" y="{base}" font-size="11" text-anchor="end">0</text>"##,
-        left - 4.0,
-        top + 8.0,
-        left - 4.0,
-    );
+    y_axis(&mut out, left, top, base, max);
     if let (Some((first, _)), Some((last, _))) = (days.first(), days.last()) {
         let span = (*last - *first).num_days().max(0) as f64 + 1.0;
         let col = (WIDTH - left) / span;
@@ -195,6 +200,76 @@ pub fn columns_over_time(
             out,
             r#"<text x="{left}" y="{}" font-size="12">No dated exceptions.</text>"#,
             top + 20.0
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One line of a [`lines`] chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub values: Vec<f64>,
+    pub colour: &'static str,
+}
+
+/// Lines over a sequence of runs (`x_labels`, oldest first): the queue's trend of open
+/// exceptions per check.
+pub fn lines(title: &str, x_labels: &[String], series: &[Series]) -> String {
+    let height = 220.0;
+    let (left, top, bottom) = (40.0, TITLE + 24.0, 24.0);
+    let plot_h = height - top - bottom;
+    let mut out = String::new();
+    open(&mut out, height, title);
+    let legend_items: Vec<(&str, &str)> = series
+        .iter()
+        .map(|s| (s.label.as_str(), s.colour))
+        .collect();
+    legend(&mut out, TITLE + 4.0, &legend_items);
+    let max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .fold(0.0, f64::max);
+    let base = top + plot_h;
+    y_axis(&mut out, left, top, base, max);
+    let n = x_labels.len();
+    if n < 2 {
+        let _ = write!(
+            out,
+            r#"<text x="{left}" y="{}" font-size="12">The trend appears after the second run.</text>"#,
+            top + 20.0
+        );
+    } else {
+        let step = (WIDTH - left - 8.0) / (n - 1) as f64;
+        for s in series {
+            let points: Vec<String> = s
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let y = if max > 0.0 {
+                        base - plot_h * v / max
+                    } else {
+                        base
+                    };
+                    format!("{:.1},{:.1}", left + step * i as f64, y)
+                })
+                .collect();
+            let _ = write!(
+                out,
+                r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>"#,
+                points.join(" "),
+                s.colour
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text x="{left}" y="{}" font-size="11">{}</text><text x="{WIDTH}" y="{}" font-size="11" text-anchor="end">{}</text>"#,
+            height - 6.0,
+            xml(&x_labels[0]),
+            height - 6.0,
+            xml(&x_labels[n - 1])
         );
     }
     out.push_str("</svg>");
@@ -251,5 +326,25 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let svg = columns_over_time("t", &[(day, vec![tiny(1_000_000.0), tiny(0.01)])], &[]);
         assert!(!svg.contains(r#"height="0.0""#), "{svg}");
+    }
+
+    #[test]
+    fn trend_lines_scale_to_the_highest_point_and_escape_labels() {
+        let svg = lines(
+            "t",
+            &["run 1".into(), "run 2".into(), "run <3>".into()],
+            &[Series {
+                label: "order.total_mismatch".into(),
+                values: vec![4.0, 2.0, 0.0],
+                colour: "#000000",
+            }],
+        );
+        // Plot from y = 46 (top) to 196 (base): 4 sits on top, 2 halfway, 0 on the base.
+        assert!(
+            svg.contains(r#"points="40.0,46.0 356.0,121.0 672.0,196.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains("run &lt;3&gt;"));
+        assert!(lines("t", &["run 1".into()], &[]).contains("after the second run"));
     }
 }

@@ -16,6 +16,7 @@ mod format;
 pub mod month_end;
 pub mod pdf;
 pub mod queue;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,8 @@ pub enum Error {
     Reconcile(#[from] reconcile::Error),
     #[error("{path}: {detail}; run `tally reconcile` on the snapshot first")]
     Summary { path: PathBuf, detail: String },
+    #[error("reading the store's history: {0}")]
+    History(#[from] crate::history::Error),
     #[error("rendering {template}: {detail}")]
     Render { template: String, detail: String },
     #[error("typesetting the PDF from {template}: {detail}")]
@@ -114,13 +117,19 @@ pub struct Input {
     /// per exception what the plan does, or why it holds it back. Without it, the queue says
     /// which checks `tally plan` acts on.
     pub plan: Option<Vec<crate::plan::Action>>,
+    /// The store's history of these exceptions, when the snapshot lives in a store that has one:
+    /// the queue then shows status, age since first seen, escalations, what was resolved and the
+    /// accepted ones apart.
+    pub timeline: Option<timeline::Timeline>,
 }
 
 impl Input {
     /// Reads the reconciled snapshot in `dir`.
     pub fn read(dir: &Path) -> Result<Input, Error> {
+        let summary = read_summary(dir)?;
         Ok(Input {
-            summary: read_summary(dir)?,
+            timeline: timeline::read(dir, summary.extracted_at)?,
+            summary,
             exceptions: reconcile::read_exceptions(dir)?,
             period_orders: reconcile::read_period_orders(dir)?,
             plan: None,
@@ -330,11 +339,55 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
         &days,
         &area_legend,
     );
-    BTreeMap::from([
+    let mut out = BTreeMap::from([
         ("by_area", Value::from_safe_string(by_area)),
         ("by_market", Value::from(by_market)),
         ("timeline", Value::from_safe_string(timeline)),
-    ])
+    ]);
+    if let Some(t) = &input.timeline {
+        out.insert("trend", Value::from_safe_string(trend(t)));
+    }
+    out
+}
+
+/// Open exceptions per check over the last runs: the checks open in any of them, largest first.
+fn trend(t: &timeline::Timeline) -> String {
+    const COLOURS: [&str; 8] = [
+        "#b3262d", "#e07b00", "#2e7d32", "#1565c0", "#6a1b9a", "#00838f", "#5d4037", "#9e9e9e",
+    ];
+    let runs: Vec<i64> = {
+        let mut r: Vec<i64> = t.trend.iter().map(|p| p.run_id).collect();
+        r.dedup();
+        r
+    };
+    let mut checks: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for p in &t.trend {
+        let i = runs.iter().position(|r| *r == p.run_id).expect("listed");
+        checks
+            .entry(p.check.as_str())
+            .or_insert_with(|| vec![0.0; runs.len()])[i] = p.open as f64;
+    }
+    let mut ranked: Vec<(&str, Vec<f64>)> = checks.into_iter().collect();
+    ranked.sort_by(|a, b| {
+        let peak = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        peak(&b.1).total_cmp(&peak(&a.1)).then(a.0.cmp(b.0))
+    });
+    let series: Vec<charts::Series> = ranked
+        .into_iter()
+        .take(COLOURS.len())
+        .zip(COLOURS)
+        .map(|((check, values), colour)| charts::Series {
+            label: check.to_string(),
+            values,
+            colour,
+        })
+        .collect();
+    let labels: Vec<String> = runs.iter().map(|r| format!("run {r}")).collect();
+    charts::lines(
+        "Open exceptions per check over the last runs (the eight largest)",
+        &labels,
+        &series,
+    )
 }
 
 /// Rows per table in the PDF's long listings (see `source`).
@@ -409,6 +462,9 @@ pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
         Kind::Exceptions => context! {
             owners => queue::build(input, opts),
             total => input.exceptions.len(),
+            timeline => input.timeline.is_some(),
+            previous_run => input.timeline.as_ref().and_then(|t| t.previous_run)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
             ..common
         },
     };

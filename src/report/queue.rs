@@ -1,6 +1,11 @@
 //! The operations exception queue: every exception exactly once, grouped by owner, oldest first,
 //! with what to do and whether `tally plan` can fix it: per exception when the plan is given
 //! (`tally report --plan`), else per check.
+//!
+//! When the snapshot lives in a store with a history ([`super::timeline`]), the queue knows time:
+//! each row's status and age since first seen (not since the order date), what is new since the
+//! last run, what is past its owner's escalation hours, what the run resolved, and the accepted
+//! exceptions listed apart.
 
 use std::collections::HashMap;
 
@@ -21,8 +26,6 @@ pub struct Item<'a> {
     pub market: Option<&'a str>,
     /// When its subject happened (UTC date), none for stock and products.
     pub since: Option<String>,
-    /// Days between then and the snapshot.
-    pub age_days: Option<i64>,
     pub detail: &'a str,
     pub amount: Option<Decimal>,
     pub currency: Option<&'a str>,
@@ -32,6 +35,25 @@ pub struct Item<'a> {
     pub plan_action: Option<&'static str>,
     /// Why the plan holds it back for a person (only known when the plan was given).
     pub held_back: Option<&'a str>,
+    /// From the history: new, open, reopened or accepted.
+    pub status: Option<&'a str>,
+    /// From the history: when tally first saw it (UTC, minutes).
+    pub first_seen: Option<String>,
+    /// Time since first seen ("5 h", "3 d"), or since the order date without a history.
+    pub age: Option<String>,
+    /// Open longer than its owner's escalation hours (an escalation was sent).
+    pub escalated: bool,
+    /// Accepted: by whom and why.
+    pub accepted: Option<String>,
+}
+
+/// An exception the run found resolved.
+#[derive(Debug, Serialize)]
+pub struct Resolved<'a> {
+    pub check: &'a str,
+    pub key: &'a str,
+    pub first_seen: String,
+    pub detail: &'a str,
 }
 
 /// What to do about one kind of exception in an owner's queue, said once rather than per row.
@@ -55,6 +77,38 @@ pub struct Owner<'a> {
     pub todo: Vec<Todo<'a>>,
     /// How many of the items the PDF lists (its share of [`super::Options::pdf_rows`]).
     pub pdf_rows: usize,
+    /// New or reopened since the last run (with a history).
+    pub new: usize,
+    /// Past the owner's escalation hours (with a history).
+    pub escalated: usize,
+    /// Accepted exceptions, apart from the queue (with a history).
+    pub accepted: Vec<Item<'a>>,
+    /// Resolved by this run (with a history).
+    pub resolved: Vec<Resolved<'a>>,
+}
+
+impl<'a> Owner<'a> {
+    fn empty(owner: &'a str) -> Owner<'a> {
+        Owner {
+            owner,
+            items: Vec::new(),
+            fixable: 0,
+            todo: Vec::new(),
+            pdf_rows: 0,
+            new: 0,
+            escalated: 0,
+            accepted: Vec::new(),
+            resolved: Vec::new(),
+        }
+    }
+}
+
+fn age(hours: i64) -> String {
+    match hours {
+        h if h < 1 => "<1 h".into(),
+        h if h < 48 => format!("{h} h"),
+        h => format!("{} d", h / 24),
+    }
 }
 
 fn rank(severity: &str) -> u8 {
@@ -69,15 +123,23 @@ fn rank(severity: &str) -> u8 {
 /// and key.
 pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
     let extracted: DateTime<Utc> = input.summary.extracted_at;
+    let life = |e: &crate::reconcile::Exception| {
+        input
+            .timeline
+            .as_ref()
+            .and_then(|t| t.entries.get(&(e.check.clone(), e.key.clone())))
+    };
+    // With a history, oldest means first seen earliest; without, the subject's own time.
+    let since = |e: &crate::reconcile::Exception| life(e).map(|l| l.first_seen).or(e.occurred_at);
     let mut exceptions: Vec<_> = input.exceptions.iter().collect();
     exceptions.sort_by(|a, b| {
         a.owner
             .cmp(&b.owner)
             .then(
-                a.occurred_at
+                since(a)
                     .is_none()
-                    .cmp(&b.occurred_at.is_none())
-                    .then(a.occurred_at.cmp(&b.occurred_at)),
+                    .cmp(&since(b).is_none())
+                    .then(since(a).cmp(&since(b))),
             )
             .then(rank(&a.severity).cmp(&rank(&b.severity)))
             .then(a.check.cmp(&b.check))
@@ -100,6 +162,7 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
             },
         };
         let check = input.check(&e.check);
+        let life = life(e);
         let item = Item {
             check: &e.check,
             title: check.map_or("", |c| &c.title),
@@ -107,24 +170,63 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Owner<'a>> {
             key: &e.key,
             market: e.market.as_deref(),
             since: e.occurred_at.map(|t| t.format("%Y-%m-%d").to_string()),
-            age_days: e.occurred_at.map(|t| (extracted - t).num_days().max(0)),
             detail: &e.detail,
             amount: e.amount,
             currency: e.currency.as_deref(),
             remedy: check.map_or("", |c| &c.remedy),
             plan_action,
             held_back,
-        };
-        match owners.last_mut() {
-            Some(o) if o.owner == e.owner => o.items.push(item),
-            _ => owners.push(Owner {
-                owner: &e.owner,
-                items: vec![item],
-                fixable: 0,
-                todo: Vec::new(),
-                pdf_rows: 0,
+            status: life.map(|l| l.status.as_str()),
+            first_seen: life.map(|l| l.first_seen.format("%Y-%m-%d %H:%M").to_string()),
+            age: life
+                .map(|l| (extracted - l.first_seen).num_hours())
+                .or(e.occurred_at.map(|t| (extracted - t).num_hours()))
+                .map(|h| age(h.max(0))),
+            escalated: life.is_some_and(|l| l.escalated_at.is_some() && l.status != "accepted"),
+            accepted: life.filter(|l| l.status == "accepted").map(|l| {
+                format!(
+                    "accepted by {}{}: {}",
+                    l.accepted_by.as_deref().unwrap_or("?"),
+                    l.accepted_until
+                        .map(|d| format!(" through {d}"))
+                        .unwrap_or_default(),
+                    l.accepted_reason.as_deref().unwrap_or("")
+                )
             }),
+        };
+        if owners.last().is_none_or(|o| o.owner != e.owner) {
+            owners.push(Owner::empty(&e.owner));
         }
+        let o = owners.last_mut().expect("pushed above");
+        if item.accepted.is_some() {
+            o.accepted.push(item);
+        } else {
+            o.new += usize::from(matches!(item.status, Some("new" | "reopened")));
+            o.escalated += usize::from(item.escalated);
+            o.items.push(item);
+        }
+    }
+    if let Some(t) = &input.timeline {
+        for r in &t.resolved {
+            let Some(owner) = r.owner.as_deref() else {
+                continue;
+            };
+            let resolved = Resolved {
+                check: &r.check,
+                key: &r.key,
+                first_seen: r.first_seen.format("%Y-%m-%d %H:%M").to_string(),
+                detail: r.detail.as_deref().unwrap_or(""),
+            };
+            match owners.iter_mut().find(|o| o.owner == owner) {
+                Some(o) => o.resolved.push(resolved),
+                None => {
+                    let mut o = Owner::empty(owner);
+                    o.resolved.push(resolved);
+                    owners.push(o);
+                }
+            }
+        }
+        owners.sort_by(|a, b| a.owner.cmp(b.owner));
     }
     for o in &mut owners {
         o.fixable = o.items.iter().filter(|i| i.plan_action.is_some()).count();

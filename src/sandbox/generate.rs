@@ -244,6 +244,10 @@ fn config_template() -> RawConfig {
         .collect(),
         rules: RawRules::default(),
         owners: BTreeMap::new(),
+        store: None,
+        alerts: None,
+        escalation: BTreeMap::new(),
+        run: None,
     }
 }
 

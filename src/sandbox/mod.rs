@@ -8,6 +8,7 @@
 pub mod centra;
 pub mod drift;
 pub mod generate;
+pub mod live;
 pub mod malformed;
 pub mod oracle;
 pub mod orderwise;

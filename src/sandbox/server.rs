@@ -191,6 +191,8 @@ pub struct Shared {
     throttle_log: Mutex<ThrottleLog>,
     /// Orders pages served so far, and the first one's `endCursor` (for [`Malformed`]).
     orders_pages: Mutex<(u64, Option<String>)>,
+    /// What a live sandbox changed, in order (see [`super::live`]).
+    pub live: Mutex<super::live::LiveState>,
 }
 
 /// An injected fault.
@@ -220,6 +222,7 @@ impl Shared {
             retry_after_style: AtomicU64::new(0),
             throttle_log: Mutex::new(ThrottleLog::default()),
             orders_pages: Mutex::new((0, None)),
+            live: Mutex::new(Default::default()),
         })
     }
 

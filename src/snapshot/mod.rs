@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use writer::{PARTIAL_PREFIX, Sink, SnapshotWriter};
+pub use writer::{BatchSink, PARTIAL_PREFIX, Sink, SnapshotWriter};
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
@@ -96,6 +96,24 @@ pub struct Manifest {
     pub sources: Sources,
     pub files: Vec<FileEntry>,
     pub warnings: Vec<String>,
+    /// Set when an incremental refresh made this snapshot from a base and the changes since; the
+    /// snapshot is complete either way. Absent for a full extraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<Refresh>,
+}
+
+/// How `tally run` made a snapshot incrementally: the complete snapshot it started from, and from
+/// when it read changes on top. A snapshot's watermark is its `started_at`: the next refresh reads
+/// what changed since then, less the overlap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refresh {
+    /// The base snapshot's id.
+    pub base: String,
+    /// Orders, order lines and despatches were re-read when changed at or after this time: the
+    /// base's `started_at` less `[store] overlap_minutes`.
+    pub since: DateTime<Utc>,
+    /// When the last full extraction of this chain started; `full_every_hours` counts from here.
+    pub last_full_at: DateTime<Utc>,
 }
 
 /// Where the data came from.

@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -64,7 +66,16 @@ impl SnapshotWriter {
 
     /// Opens the Parquet file of dataset `R`.
     pub fn sink<R: Row>(&self) -> Result<Sink<R>, Error> {
-        let path = self.tmp.join(format!("{}.parquet", R::FILE));
+        Ok(Sink {
+            file: self.batch_sink(R::FILE, R::schema())?,
+            buffer: Vec::with_capacity(BATCH_ROWS),
+        })
+    }
+
+    /// Opens the Parquet file of a dataset (`centra/orders`) that takes whole record batches of
+    /// `schema`: how a refresh copies rows of a base snapshot without decoding them into structs.
+    pub fn batch_sink(&self, dataset: &str, schema: SchemaRef) -> Result<BatchSink, Error> {
+        let path = self.tmp.join(format!("{dataset}.parquet"));
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -76,13 +87,13 @@ impl SnapshotWriter {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let writer = ArrowWriter::try_new(out, R::schema(), Some(props))
-            .map_err(|e| Error::parquet(&path, e))?;
-        Ok(Sink {
+        let writer =
+            ArrowWriter::try_new(out, schema, Some(props)).map_err(|e| Error::parquet(&path, e))?;
+        Ok(BatchSink {
             writer,
-            buffer: Vec::with_capacity(BATCH_ROWS),
             rows: 0,
             path,
+            file: format!("{dataset}.parquet"),
         })
     }
 
@@ -133,12 +144,55 @@ impl Write for HashingWriter {
     }
 }
 
-/// The Parquet file of one dataset, taking rows as they arrive.
-pub struct Sink<R: Row> {
+/// The Parquet file of one dataset, taking record batches.
+pub struct BatchSink {
     writer: ArrowWriter<HashingWriter>,
-    buffer: Vec<R>,
     rows: u64,
     path: PathBuf,
+    file: String,
+}
+
+impl BatchSink {
+    /// Writes one record batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.writer
+            .write(batch)
+            .map_err(|e| Error::parquet(&self.path, e))?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Closes the file and returns its manifest entry.
+    pub fn finish(self) -> Result<FileEntry, Error> {
+        let out = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::parquet(&self.path, e))?;
+        let HashingWriter {
+            inner,
+            hasher,
+            bytes,
+        } = out;
+        let file = inner
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        Ok(FileEntry {
+            file: self.file,
+            rows: self.rows,
+            bytes,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// The Parquet file of one dataset, taking rows as they arrive.
+pub struct Sink<R: Row> {
+    file: BatchSink,
+    buffer: Vec<R>,
 }
 
 impl<R: Row> Sink<R> {
@@ -155,41 +209,19 @@ impl<R: Row> Sink<R> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let batch = R::to_batch(&self.buffer);
-        self.writer
-            .write(&batch)
-            .map_err(|e| Error::parquet(&self.path, e))?;
-        self.rows += self.buffer.len() as u64;
+        self.file.write(&R::to_batch(&self.buffer))?;
         self.buffer.clear();
         Ok(())
     }
 
     /// Rows pushed so far.
     pub fn rows(&self) -> u64 {
-        self.rows + self.buffer.len() as u64
+        self.file.rows + self.buffer.len() as u64
     }
 
     /// Closes the file and returns its manifest entry.
     pub fn finish(mut self) -> Result<FileEntry, Error> {
         self.flush()?;
-        let out = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::parquet(&self.path, e))?;
-        let HashingWriter {
-            inner,
-            hasher,
-            bytes,
-        } = out;
-        let file = inner
-            .into_inner()
-            .map_err(|e| Error::io(&self.path, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
-        Ok(FileEntry {
-            file: format!("{}.parquet", R::FILE),
-            rows: self.rows,
-            bytes,
-            sha256: hex::encode(hasher.finalize()),
-        })
+        self.file.finish()
     }
 }

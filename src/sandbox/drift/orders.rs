@@ -437,7 +437,7 @@ pub(in crate::sandbox) fn mirror_and_drift(
 }
 
 /// The OrderWise header of a Centra order, values exactly as Centra states them.
-fn ow_header(w: &World, o: &Order, order_id: i64, session: i64) -> OwOrder {
+pub(in crate::sandbox) fn ow_header(w: &World, o: &Order, order_id: i64, session: i64) -> OwOrder {
     let mk = &w.markets[o.market];
     let t = &o.totals;
     let delivery_vat = round4(t.shipping * mk.vat_percent / (dec(100, 0) + mk.vat_percent));
@@ -469,7 +469,7 @@ fn ow_header(w: &World, o: &Order, order_id: i64, session: i64) -> OwOrder {
 
 /// Writes an OrderWise order's lines and the despatches that mirror Centra's shipments; returns the
 /// last despatch time.
-fn ow_lines_and_despatches(
+pub(in crate::sandbox) fn ow_lines_and_despatches(
     w: &World,
     o: &Order,
     h: &OwOrder,

@@ -2,6 +2,9 @@
 //! injected, so the retry path runs), extracts a snapshot, reconciles it, renders the report, and
 //! compares what was found with the sandbox's ground truth.
 //! The reports (audit, month-end, exception queue; HTML and PDF) go into the demo directory.
+//! [`watch`] runs the scheduled cycle on a live sandbox instead (`tally demo --watch`).
+
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -103,8 +106,9 @@ pub fn compare(
     (missed, extra)
 }
 
-/// Runs the demo into `opts.dir`.
-pub async fn run(opts: &Options) -> Result<Outcome, Error> {
+/// Creates the demo directory and serves the demo's business on loopback (large plan, the
+/// requested faults).
+async fn start(opts: &Options) -> Result<sandbox::Sandbox, Error> {
     std::fs::create_dir_all(&opts.dir).map_err(io(&opts.dir))?;
     let world = sandbox::generate::generate(&Params {
         seed: opts.seed,
@@ -117,7 +121,12 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
         plan: RatePlan::LARGE,
         ..Behaviour::default()
     };
-    let sb = sandbox::serve(world, behaviour, "127.0.0.1:0").await?;
+    Ok(sandbox::serve(world, behaviour, "127.0.0.1:0").await?)
+}
+
+/// Runs the demo into `opts.dir`.
+pub async fn run(opts: &Options) -> Result<Outcome, Error> {
+    let sb = start(opts).await?;
     let clock = sb.shared.clock;
     let raw = sb.config();
     let config_path = opts.dir.join("tally.toml");
