@@ -209,3 +209,52 @@ fn demo_writes_its_files_and_matches_the_truth() {
     let pdf = std::fs::read(tmp.path().join("me.pdf")).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
 }
+
+#[test]
+fn demo_watch_runs_the_cycle_on_a_live_shop_and_prints_each_alert() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tally(
+        &[
+            "demo",
+            "--watch",
+            "--dir",
+            "w",
+            "--orders",
+            "400",
+            "--faults",
+            "0",
+            "--cycles",
+            "3",
+            "--every",
+            "3s",
+            "--rate",
+            "600",
+            "--at",
+            "2026-11-08T10:00:00Z",
+        ],
+        tmp.path(),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    for line in [
+        "run 1: ok",
+        "run 2: ok",
+        "run 3: ok",
+        "refresh: incremental",
+        "alert posted: tally for",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("detected: order.total_mismatch")),
+        "injected drift is matched to its alert:\n{stdout}"
+    );
+    let config = std::fs::read_to_string(tmp.path().join("w/tally.toml")).unwrap();
+    assert!(
+        config.contains("[store]") && config.contains("[alerts]"),
+        "{config}"
+    );
+    assert!(tmp.path().join("w/store/history.duckdb").is_file());
+}

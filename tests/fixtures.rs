@@ -207,6 +207,7 @@ fn build(fixture_file: &Path, root: &Path, cfg: &Config) -> PathBuf {
         },
         files,
         warnings: Vec::new(),
+        refresh: None,
     };
     writer.commit(manifest).unwrap()
 }
