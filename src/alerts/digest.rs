@@ -57,6 +57,20 @@ pub struct Digest {
     /// Set when tally itself failed runs in a row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_runs: Option<FailedRuns>,
+    /// This digest's place among the owner's digests of the run: a JSON digest lists every
+    /// exception, so a run with thousands (a new store's first) is posted in parts of at most
+    /// [`PART_SIZE`] exceptions, each a request a webhook accepts. Totals repeat in each part.
+    #[serde(default = "one")]
+    pub part: u32,
+    #[serde(default = "one")]
+    pub parts: u32,
+}
+
+/// The most exceptions one JSON digest lists.
+pub const PART_SIZE: usize = 500;
+
+fn one() -> u32 {
+    1
 }
 
 impl Digest {
@@ -77,8 +91,13 @@ impl Digest {
             .iter()
             .map(|(c, a)| crate::report::money(*a, c))
             .collect();
+        let part = if self.parts > 1 {
+            format!(" (part {} of {})", self.part, self.parts)
+        } else {
+            String::new()
+        };
         format!(
-            "tally for {}: {} new, {} escalated, {} resolved; {} at stake",
+            "tally for {}{part}: {} new, {} escalated, {} resolved; {} at stake",
             self.owner,
             self.new.len(),
             self.escalated.len(),

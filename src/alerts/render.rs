@@ -166,6 +166,8 @@ mod tests {
             resolved: 2,
             money_at_stake: [("GBP".to_string(), "1.00".parse().unwrap())].into(),
             failed_runs: None,
+            part: 1,
+            parts: 1,
         }
     }
 

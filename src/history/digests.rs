@@ -40,13 +40,15 @@ fn query<T>(
     rows.collect()
 }
 
-/// The digests of run `run`, whose data was taken at `data_at`.
+/// The digests of run `run`, whose data was taken at `data_at`; with `part_size`, an owner's
+/// exceptions are split over several digests of at most that many.
 pub(super) fn build(
     conn: &Connection,
     run: i64,
     data_at: DateTime<Utc>,
     min_severity: Severity,
     failed: Option<FailedRuns>,
+    part_size: Option<usize>,
 ) -> duckdb::Result<Vec<Digest>> {
     let at = ts(data_at);
     let min = rank(min_severity);
@@ -123,22 +125,97 @@ pub(super) fn build(
         .collect();
     owners.sort();
     owners.dedup();
-    Ok(owners
-        .into_iter()
-        .map(|owner| Digest {
-            id: format!("run-{run}-{owner}"),
-            run,
-            at: data_at,
-            new: new.iter().filter(|a| a.owner == owner).cloned().collect(),
-            escalated: escalated
-                .iter()
-                .filter(|a| a.owner == owner)
-                .cloned()
-                .collect(),
-            resolved: resolved.get(&owner).copied().unwrap_or(0),
-            money_at_stake: money.remove(&owner).unwrap_or_default(),
-            failed_runs: failed.clone(),
-            owner,
-        })
-        .collect())
+    let mut out = Vec::new();
+    for owner in owners {
+        // Escalated first, then new: what has waited longest leads, also when split in parts.
+        let items: Vec<(bool, &Alerted)> = escalated
+            .iter()
+            .filter(|a| a.owner == owner)
+            .map(|a| (true, a))
+            .chain(new.iter().filter(|a| a.owner == owner).map(|a| (false, a)))
+            .collect();
+        let size = part_size.unwrap_or(usize::MAX).max(1);
+        let chunks: Vec<&[(bool, &Alerted)]> = if items.is_empty() {
+            vec![&[]]
+        } else {
+            items.chunks(size).collect()
+        };
+        let parts = chunks.len() as u32;
+        let money_at_stake = money.remove(&owner).unwrap_or_default();
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let part = i as u32 + 1;
+            let pick = |escalated: bool| -> Vec<Alerted> {
+                chunk
+                    .iter()
+                    .filter(|(e, _)| *e == escalated)
+                    .map(|(_, a)| (*a).clone())
+                    .collect()
+            };
+            out.push(Digest {
+                id: if parts > 1 {
+                    format!("run-{run}-{owner}-{part}")
+                } else {
+                    format!("run-{run}-{owner}")
+                },
+                run,
+                owner: owner.clone(),
+                at: data_at,
+                new: pick(false),
+                escalated: pick(true),
+                resolved: resolved.get(&owner).copied().unwrap_or(0),
+                money_at_stake: money_at_stake.clone(),
+                failed_runs: failed.clone(),
+                part,
+                parts,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::History;
+
+    #[test]
+    fn a_json_digest_of_many_exceptions_is_split_into_parts_that_list_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("history.duckdb")).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-08T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        h.exec(
+            &format!(
+                "INSERT INTO exceptions (\"check\", key, entity, severity, owner, status,
+                        first_seen, last_seen, opened_at, opened_run, last_run, detail, at_stake,
+                        currency)
+                 SELECT 'order.total_mismatch', CAST(i AS VARCHAR), 'order', 'high', 'finance',
+                        'new', {t}, {t}, {t}, 1, 1, 'x', 1.25, 'GBP'
+                 FROM range(1200) r(i)",
+                t = ts(at)
+            ),
+            "seeding",
+        )
+        .unwrap();
+        let parts = build(&h.conn, 1, at, Severity::Low, None, Some(500)).unwrap();
+        let sizes: Vec<usize> = parts.iter().map(|d| d.new.len()).collect();
+        assert_eq!(sizes, vec![500, 500, 200]);
+        let ids: Vec<&str> = parts.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["run-1-finance-1", "run-1-finance-2", "run-1-finance-3"]
+        );
+        assert!(parts.iter().all(|d| d.parts == 3));
+        assert_eq!(parts[2].money_at_stake["GBP"].to_string(), "1500.0000");
+        let mut keys: Vec<&str> = parts
+            .iter()
+            .flat_map(|d| d.new.iter().map(|a| a.key.as_str()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 1200, "each exception in exactly one part");
+        let whole = build(&h.conn, 1, at, Severity::Low, None, None).unwrap();
+        assert_eq!((whole.len(), whole[0].id.as_str()), (1, "run-1-finance"));
+    }
 }

@@ -81,6 +81,8 @@ impl History {
                 escalated: Vec::new(),
                 resolved: 0,
                 money_at_stake: BTreeMap::new(),
+                part: 1,
+                parts: 1,
                 failed_runs: Some(FailedRuns {
                     count: streak + 1,
                     since: since.unwrap_or(info.started_at),
@@ -230,9 +232,18 @@ FROM exceptions WHERE last_run = {run} GROUP BY "check";
                 since: since.unwrap_or(info.started_at),
                 last_error: last_error.clone().unwrap_or_default(),
             });
-            let digests =
-                super::digests::build(&tx, run, info.data_at, alerts.min_severity, failed)
-                    .map_err(|e| fail("building the alert digests", e))?;
+            // Cards show the largest and count the rest; JSON lists every one, in parts.
+            let part_size = (alerts.format == crate::config::operations::AlertFormat::Json)
+                .then_some(crate::alerts::digest::PART_SIZE);
+            let digests = super::digests::build(
+                &tx,
+                run,
+                info.data_at,
+                alerts.min_severity,
+                failed,
+                part_size,
+            )
+            .map_err(|e| fail("building the alert digests", e))?;
             for digest in &digests {
                 enqueue(&tx, digest, info.finished_at).map_err(|e| fail("queueing alerts", e))?;
             }
