@@ -410,3 +410,90 @@ fn given_the_plan_the_queue_says_per_exception_what_it_does_or_why_not() {
             .any(|f| f == "held back")
     );
 }
+
+/// The penny: how far a workbook's number (an IEEE double) may be from the exact figure.
+fn penny_close(cell: f64, exact: Decimal) -> bool {
+    (Decimal::try_from(cell).unwrap() - exact).abs() < Decimal::new(5, 3)
+}
+
+#[test]
+fn the_month_end_workbook_holds_summary_json_figures_as_numbers_and_dates() {
+    use calamine::{Data, Reader, Xlsx};
+    let input = input();
+    let bytes = report::render(&input, Kind::MonthEnd, Format::Xlsx, &Options::default()).unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["Summary", "Orders", "Exceptions"]);
+
+    // Summary: one row per month, market and currency of summary.json, to the penny.
+    let summary = book.worksheet_range("Summary").unwrap();
+    let rows: Vec<&[Data]> = summary.rows().skip(1).collect();
+    assert_eq!(rows.len(), input.summary.periods.len());
+    let summary_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot().join("summary.json")).unwrap())
+            .unwrap();
+    let periods = summary_json["periods"].as_array().unwrap();
+    for (row, p) in rows.iter().zip(periods) {
+        let Data::DateTime(month) = &row[0] else {
+            panic!("the month is a date: {:?}", row[0]);
+        };
+        let month = month.as_datetime().unwrap();
+        assert_eq!(
+            month.format("%Y-%m").to_string(),
+            p["month"].as_str().unwrap()
+        );
+        assert_eq!(row[1], Data::String(p["market"].as_str().unwrap().into()));
+        let exact = |system: &str, field: &str| -> Decimal {
+            p[system][field].as_str().unwrap().parse().unwrap()
+        };
+        for (col, system, field) in [
+            (6, "centra", "net"),
+            (7, "orderwise", "net"),
+            (9, "centra", "vat"),
+            (10, "orderwise", "vat"),
+            (12, "centra", "gross"),
+            (13, "orderwise", "gross"),
+        ] {
+            let Data::Float(v) = row[col] else {
+                panic!("{system} {field} is a number: {:?}", row[col]);
+            };
+            assert!(
+                penny_close(v, exact(system, field)),
+                "{system} {field}: {v}"
+            );
+        }
+        let Data::Float(d) = row[14] else {
+            panic!("gross difference")
+        };
+        assert!(penny_close(
+            d,
+            exact("orderwise", "gross") - exact("centra", "gross")
+        ));
+        let parts: Vec<f64> = (15..18)
+            .map(|c| match row[c] {
+                Data::Float(v) => v,
+                ref other => panic!("explained/tolerated/unexplained are numbers: {other:?}"),
+            })
+            .collect();
+        assert!(penny_close(
+            parts.iter().sum(),
+            Decimal::try_from(d).unwrap()
+        ));
+    }
+
+    // Orders: every order behind the differences; Exceptions: every exception, amounts numeric.
+    let orders = book.worksheet_range("Orders").unwrap();
+    assert_eq!(orders.rows().count() - 1, input.period_orders.len());
+    let exceptions = book.worksheet_range("Exceptions").unwrap();
+    assert_eq!(exceptions.rows().count() - 1, input.exceptions.len());
+    for (row, e) in exceptions.rows().skip(1).zip(&input.exceptions) {
+        assert_eq!(row[3], Data::String(e.key.clone()));
+        match (e.amount, &row[11]) {
+            (Some(a), Data::Float(v)) => assert!(penny_close(*v, a), "{}", e.key),
+            (None, Data::Empty) => {}
+            (a, cell) => panic!("{} amount {a:?} written as {cell:?}", e.key),
+        }
+        if e.occurred_at.is_some() {
+            assert!(matches!(row[7], Data::DateTime(_)), "{:?}", row[7]);
+        }
+    }
+}

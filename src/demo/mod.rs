@@ -37,7 +37,8 @@ pub struct Outcome {
     pub config: PathBuf,
     pub snapshot: Extracted,
     pub summary: Summary,
-    /// The six reports: audit, month-end and exception queue, each in HTML and PDF.
+    /// The reports: audit, month-end and exception queue, each in HTML and PDF, and the
+    /// month-end workbook.
     pub reports: Vec<PathBuf>,
     /// The corrections tally would make (`tally apply` runs them).
     pub plan: PathBuf,
@@ -168,6 +169,17 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
             reports.push(path);
         }
     }
+    let workbook = opts
+        .dir
+        .join(report::Kind::MonthEnd.file_name(report::Format::Xlsx));
+    report::write_to(
+        &input,
+        report::Kind::MonthEnd,
+        report::Format::Xlsx,
+        &Default::default(),
+        &workbook,
+    )?;
+    reports.push(workbook);
     let truth = sb.truth();
     let truth_path = opts.dir.join("truth.jsonl");
     sandbox::write_truth(&truth, &truth_path).map_err(io(&truth_path))?;

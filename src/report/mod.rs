@@ -17,6 +17,7 @@ pub mod month_end;
 pub mod pdf;
 pub mod queue;
 pub mod timeline;
+pub mod workbook;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub enum Kind {
 pub enum Format {
     Html,
     Pdf,
+    /// An Excel workbook: the month-end report only (see [`workbook`]).
+    Xlsx,
 }
 
 impl Kind {
@@ -73,6 +76,7 @@ impl Kind {
         let ext = match format {
             Format::Html => "html",
             Format::Pdf => "pdf",
+            Format::Xlsx => "xlsx",
         };
         format!("{}.{ext}", self.stem().replace('_', "-"))
     }
@@ -80,7 +84,7 @@ impl Kind {
     fn template(self, format: Format) -> String {
         let ext = match format {
             Format::Html => "html",
-            Format::Pdf => "typ",
+            Format::Pdf | Format::Xlsx => "typ",
         };
         format!("{}.{ext}", self.stem())
     }
@@ -428,9 +432,21 @@ pub fn budget(lens: &[usize], total: usize) -> Vec<usize> {
 
 /// Renders report `kind` in `format` from data already read.
 pub fn render(input: &Input, kind: Kind, format: Format, opts: &Options) -> Result<Vec<u8>, Error> {
+    if format == Format::Xlsx {
+        if kind != Kind::MonthEnd {
+            return Err(Error::Render {
+                template: kind.file_name(format),
+                detail: "only the month-end report is a workbook; use --format html or pdf".into(),
+            });
+        }
+        return workbook::month_end(input, opts).map_err(|e| Error::Render {
+            template: kind.file_name(format),
+            detail: e.to_string(),
+        });
+    }
     let text = source(input, kind, format, opts)?;
     match format {
-        Format::Html => Ok(text.into_bytes()),
+        Format::Html | Format::Xlsx => Ok(text.into_bytes()),
         Format::Pdf => pdf::compile(&text).map_err(|detail| Error::Pdf {
             template: kind.template(format),
             detail,

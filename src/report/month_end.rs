@@ -55,7 +55,8 @@ pub struct Listed<'a> {
     pub reason: String,
 }
 
-fn reason_title(input: &Input, reason: &str) -> String {
+/// A reason in words: the explaining check's title, or what timing and rounding mean.
+pub(super) fn reason_title(input: &Input, reason: &str) -> String {
     match reason {
         "settling" => format!(
             "Placed within the {}-minute settle window: not expected in OrderWise yet",
