@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod connectors;
 pub mod demo;
+pub mod doctor;
 pub mod extract;
 pub mod history;
 pub mod model;

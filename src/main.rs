@@ -43,6 +43,8 @@ enum Command {
     Accept(cmd::accept::AcceptArgs),
     /// Withdraw an acceptance.
     Unaccept(cmd::accept::UnacceptArgs),
+    /// Check everything a run needs, one line each; exit 1 when any fails.
+    Doctor(cmd::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::History(a) => cmd::history::run(a),
         Command::Accept(a) => cmd::accept::accept(a),
         Command::Unaccept(a) => cmd::accept::unaccept(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
     };
     cmd::finish(result)
 }

@@ -363,6 +363,19 @@ async fn the_history_follows_each_exception_from_new_to_resolved_reopened_and_ac
         "reopened"
     );
     assert!(page.contains("Open exceptions per check over the last runs"));
+    let pdf = {
+        use tally::report::{self, Format, Input, Kind, Options};
+        let input = Input::read(&snap).unwrap();
+        report::render(&input, Kind::Exceptions, Format::Pdf, &Options::default()).unwrap()
+    };
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    for words in [
+        "new since the last run",
+        "accepted, listed apart",
+        &fresh_key,
+    ] {
+        assert!(text.contains(words), "{words:?} in the PDF");
+    }
 
     // The accepted one's values change: it is back. The fresh drift is fixed: resolved.
     live::apply(&sb.shared, |w, state, now| {

@@ -4,6 +4,7 @@ pub mod accept;
 pub mod apply;
 pub mod checks;
 pub mod demo;
+pub mod doctor;
 pub mod extract;
 pub mod history;
 pub mod plan;

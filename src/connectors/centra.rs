@@ -127,6 +127,13 @@ pub const ALL_QUERIES: [&str; 7] = [
     ORDER_SHIPMENTS_QUERY,
 ];
 
+/// Every mutation the connector sends (`tally apply`), for `tally doctor`'s schema check.
+pub const ALL_MUTATIONS: [&str; 3] = [
+    CHANGE_STOCK_MUTATION,
+    CREATE_SHIPMENT_MUTATION,
+    COMPLETE_SHIPMENT_MUTATION,
+];
+
 /// A Centra connection.
 pub struct Centra {
     http: Http,

@@ -111,6 +111,11 @@ impl OrderWise {
         }
     }
 
+    /// Signs in with the credentials (a new token): `tally doctor`'s check that they work.
+    pub async fn sign_in(&self) -> Result<(), Error> {
+        self.token(true).await.map(|_| ())
+    }
+
     async fn token(&self, renew: bool) -> Result<String, Error> {
         let mut token = self.token.lock().await;
         if renew || token.is_none() {

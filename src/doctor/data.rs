@@ -1,0 +1,228 @@
+//! The checks that need data: the last 30 days are extracted into a temporary snapshot, and every
+//! market, warehouse, delivery method and VAT rate seen there must be mapped, and OrderWise's local
+//! times must sit at the configured time zone's offset from Centra's UTC times.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDateTime, Offset, TimeZone};
+use rust_decimal::Decimal;
+
+use super::{Line, fail, pass};
+use crate::clock::Clock;
+use crate::config::{Config, Secrets};
+use crate::snapshot::{Snapshot, Window};
+
+/// Days of data the mapping checks look at.
+pub const DAYS: i64 = 30;
+
+fn strings(conn: &duckdb::Connection, sql: &str) -> Result<Vec<String>, String> {
+    let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| e.to_string())?;
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+fn unmapped(check: &str, seen: Vec<String>, mapped: &BTreeSet<String>, fix: &str) -> Line {
+    let missing: Vec<&String> = seen.iter().filter(|s| !mapped.contains(*s)).collect();
+    if missing.is_empty() {
+        pass(
+            check,
+            format!("all {} seen in the last {DAYS} days are mapped", seen.len()),
+        )
+    } else {
+        let names: Vec<String> = missing.iter().map(|s| format!("{s:?}")).collect();
+        fail(check, format!("not mapped: {}", names.join(", ")), fix)
+    }
+}
+
+/// Extracts the last [`DAYS`] days and checks the mappings and the time zone against them.
+pub async fn check(cfg: &Config, secrets: &Secrets, clock: Clock) -> Vec<Line> {
+    let tmp = match tempdir() {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![fail(
+                "recent data",
+                e.to_string(),
+                "check the temporary directory",
+            )];
+        }
+    };
+    let opts = crate::extract::Options {
+        out: tmp.join("snapshots"),
+        window: Window::Since {
+            since: clock.now() - Duration::days(DAYS),
+        },
+        progress: false,
+        retry: Default::default(),
+        clock,
+    };
+    let lines = match crate::extract::run(cfg, secrets, &opts).await {
+        Err(e) => vec![fail(
+            "recent data",
+            e.to_string(),
+            "see the API lines above",
+        )],
+        Ok(x) => match Snapshot::open(&x.dir) {
+            Err(e) => vec![fail("recent data", e.to_string(), "run doctor again")],
+            Ok(snapshot) => match queries(cfg, &snapshot) {
+                Ok(lines) => lines,
+                Err(e) => vec![fail("recent data", e, "report this as a bug")],
+            },
+        },
+    };
+    let _ = std::fs::remove_dir_all(&tmp);
+    lines
+}
+
+fn tempdir() -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "tally-doctor-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn queries(cfg: &Config, snapshot: &Snapshot) -> Result<Vec<Line>, String> {
+    let conn = crate::reconcile::session::open(snapshot, cfg).map_err(|e| e.to_string())?;
+    let mut lines = Vec::new();
+    let markets: BTreeSet<String> = cfg
+        .raw
+        .markets
+        .iter()
+        .map(|m| m.centra_market.clone())
+        .collect();
+    lines.push(unmapped(
+        "markets",
+        strings(
+            &conn,
+            "SELECT DISTINCT market FROM centra_orders ORDER BY 1",
+        )?,
+        &markets,
+        "add a [[markets]] entry for each, or accept that their orders are reported as unmapped",
+    ));
+    let warehouses: BTreeSet<String> = cfg
+        .raw
+        .warehouses
+        .iter()
+        .map(|w| w.centra_warehouse.clone())
+        .collect();
+    lines.push(unmapped(
+        "warehouses",
+        strings(
+            &conn,
+            "SELECT DISTINCT warehouse FROM centra_stock ORDER BY 1",
+        )?,
+        &warehouses,
+        "add a [[warehouses]] entry with its OrderWise locations",
+    ));
+    let methods: BTreeSet<String> = cfg
+        .raw
+        .carriers
+        .iter()
+        .map(|c| c.orderwise_delivery_method.clone())
+        .collect();
+    lines.push(unmapped(
+        "delivery methods",
+        strings(
+            &conn,
+            "SELECT DISTINCT delivery_method FROM (
+                 SELECT delivery_method FROM ow_orders UNION ALL SELECT delivery_method FROM ow_despatches)
+             WHERE delivery_method IS NOT NULL ORDER BY 1",
+        )?,
+        &methods,
+        "add a [[carriers]] entry mapping it to a Centra carrier and service",
+    ));
+    let rates: BTreeSet<String> = cfg
+        .raw
+        .vat_codes
+        .keys()
+        .filter_map(|k| k.parse::<Decimal>().ok())
+        .map(|d| d.normalize().to_string())
+        .collect();
+    let seen: Vec<String> = strings(
+        &conn,
+        "SELECT DISTINCT CAST(tax_percent AS VARCHAR) FROM centra_order_lines ORDER BY 1",
+    )?
+    .into_iter()
+    .filter_map(|s| s.parse::<Decimal>().ok())
+    .map(|d| d.normalize().to_string())
+    .collect::<BTreeSet<_>>()
+    .into_iter()
+    .collect();
+    lines.push(unmapped(
+        "VAT rates",
+        seen,
+        &rates,
+        "add the rate to [vat_codes] with its OrderWise VAT code",
+    ));
+    lines.push(timezone(cfg, &conn)?);
+    Ok(lines)
+}
+
+/// The offset between OrderWise's local order times and Centra's UTC order dates on matched
+/// orders, against the configured zone's offset at each moment (to the quarter hour: an import a
+/// few minutes late still shows the zone).
+fn timezone(cfg: &Config, conn: &duckdb::Connection) -> Result<Line, String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT epoch_ms(o.order_date), w.order_datetime_raw
+             FROM centra_orders o
+             JOIN ow_orders w ON w.external_ref_key = CAST(o.number AS VARCHAR)",
+        )
+        .map_err(|e| e.to_string())?;
+    let pairs: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let tz = cfg.timezone;
+    let mut agree = 0;
+    let mut offsets: BTreeMap<i64, usize> = BTreeMap::new();
+    for (ms, raw) in &pairs {
+        let (Some(utc), Ok(local)) = (
+            chrono::DateTime::from_timestamp_millis(*ms),
+            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"),
+        ) else {
+            continue;
+        };
+        let seen = (local - utc.naive_utc()).num_minutes();
+        let quarter = (seen as f64 / 15.0).round() as i64 * 15;
+        let expected = tz
+            .offset_from_utc_datetime(&utc.naive_utc())
+            .fix()
+            .local_minus_utc()
+            / 60;
+        if quarter == expected as i64 {
+            agree += 1;
+        }
+        *offsets.entry(quarter).or_default() += 1;
+    }
+    let n = pairs.len();
+    let check = format!("time zone {}", cfg.raw.timezone);
+    Ok(if n == 0 {
+        pass(check, "no matched orders in the last 30 days to compare")
+    } else if agree * 100 >= n * 95 {
+        pass(
+            check,
+            format!("{agree} of {n} matched orders are at its offset"),
+        )
+    } else {
+        let common: Vec<String> = offsets
+            .iter()
+            .rev()
+            .take(3)
+            .map(|(m, c)| format!("{c} at UTC{:+}:{:02}", m / 60, (m % 60).abs()))
+            .collect();
+        fail(
+            check,
+            format!(
+                "only {agree} of {n} matched orders are at its offset; seen: {}",
+                common.join(", ")
+            ),
+            "set timezone to the OrderWise instance's zone (its local times are read in it)",
+        )
+    })
+}
