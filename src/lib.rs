@@ -22,6 +22,7 @@ pub mod demo;
 pub mod doctor;
 pub mod extract;
 pub mod history;
+pub mod init;
 pub mod model;
 pub mod plan;
 pub mod reconcile;

@@ -45,6 +45,8 @@ enum Command {
     Unaccept(cmd::accept::UnacceptArgs),
     /// Check everything a run needs, one line each; exit 1 when any fails.
     Doctor(cmd::doctor::Args),
+    /// Draft a complete configuration from both systems' data, with evidence and TODOs.
+    Init(cmd::init::Args),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Accept(a) => cmd::accept::accept(a),
         Command::Unaccept(a) => cmd::accept::unaccept(a),
         Command::Doctor(a) => cmd::doctor::run(a),
+        Command::Init(a) => cmd::init::run(a),
     };
     cmd::finish(result)
 }

@@ -343,6 +343,8 @@ dataset! {
         /// `external_ref` trimmed: the key that meets Centra's order number.
         external_ref_key: Option<String>,
         session_id: i64,
+        /// The account the order is posted on; null where the export definition predates it.
+        customer_account: Option<String>,
         order_datetime: DateTime<Utc>,
         order_datetime_raw: String,
         /// The local month of `order_datetime` (`YYYY-MM`).

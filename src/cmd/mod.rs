@@ -7,6 +7,7 @@ pub mod demo;
 pub mod doctor;
 pub mod extract;
 pub mod history;
+pub mod init;
 pub mod plan;
 pub mod reconcile;
 pub mod report;

@@ -344,6 +344,7 @@ impl OrderWise {
                     external_ref_key,
                     external_ref: r.external_ref.clone(),
                     session_id: r.session_id,
+                    customer_account: r.customer_account.clone(),
                     order_datetime: c.time(
                         &r.order_datetime,
                         || format!("orders row {} order_datetime", r.order_id),
@@ -612,6 +613,9 @@ pub struct OrderRow {
     pub external_ref: Option<String>,
     #[serde(deserialize_with = "int")]
     pub session_id: i64,
+    /// Newer export definitions only; `None` from a server that does not return it.
+    #[serde(default)]
+    pub customer_account: Option<String>,
     pub order_datetime: String,
     pub status: String,
     pub currency_code: String,

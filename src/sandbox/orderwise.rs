@@ -13,6 +13,16 @@ use super::world::World;
 /// Rows per export page.
 pub const PAGE_ROWS: usize = 1000;
 
+/// The account an order of `session` is posted on: the customer its market maps to, or the
+/// telephone desk's account for the session no market uses.
+fn customer_account(w: &World, session: i64) -> &'static str {
+    w.markets
+        .iter()
+        .filter_map(|m| m.mapping)
+        .find(|(s, _)| *s == session)
+        .map_or("PHONE-SALES", |(_, customer)| customer)
+}
+
 /// The datetime format OrderWise writes and `@since` is given in.
 pub const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -183,6 +193,10 @@ pub fn export(w: &World, id: u32, body: &[u8]) -> Result<Vec<String>, Failure> {
             ("order_number", J::Str(&o.order_number())),
             ("external_ref", J::OptStr(o.external_ref.as_deref())),
             ("session_id", J::Int(o.session_id)),
+            (
+                "customer_account",
+                J::Str(customer_account(w, o.session_id)),
+            ),
             ("order_datetime", J::Time(o.order_datetime)),
             ("status", J::Str(o.status)),
             ("currency_code", J::Str(o.currency)),

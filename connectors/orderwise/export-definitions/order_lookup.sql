@@ -5,6 +5,7 @@ SELECT TOP 1000
     oh.oh_order_number              AS order_number,
     oh.oh_cust_order_ref            AS external_ref,
     oh.oh_os_id                     AS session_id,
+    cu.cu_account_code              AS customer_account,
     CONVERT(varchar(19), oh.oh_datetime, 126)      AS order_datetime,
     os.os_description               AS status,
     cur.cur_code                    AS currency_code,
@@ -20,6 +21,7 @@ SELECT TOP 1000
 FROM order_header oh
 JOIN order_status os ON os.os_id = oh.oh_status_id
 JOIN currency cur ON cur.cur_id = oh.oh_cur_id
+JOIN customer cu ON cu.cu_id = oh.oh_cu_id
 LEFT JOIN delivery_method dm ON dm.dm_id = oh.oh_dm_id
 WHERE oh.oh_id > @after_id
   AND LTRIM(RTRIM(oh.oh_cust_order_ref)) = LTRIM(RTRIM(@external_ref))
