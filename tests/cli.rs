@@ -258,3 +258,32 @@ fn demo_watch_runs_the_cycle_on_a_live_shop_and_prints_each_alert() {
     );
     assert!(tmp.path().join("w/store/history.duckdb").is_file());
 }
+
+#[test]
+fn doctor_json_names_each_failed_line_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("tally.toml"), CONFIG).unwrap();
+    let out = tally(&["doctor", "--json"], tmp.path());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let config = lines
+        .iter()
+        .find(|l| l["check"] == "configuration")
+        .unwrap();
+    assert_eq!(config["ok"], true);
+    let secret = lines
+        .iter()
+        .find(|l| l["check"] == "secret CENTRA_TOKEN")
+        .unwrap();
+    assert_eq!(secret["ok"], false);
+    assert!(
+        secret["fix"]
+            .as_str()
+            .unwrap()
+            .contains("export CENTRA_TOKEN")
+    );
+}

@@ -69,6 +69,7 @@ async fn every_line_passes_on_the_sandbox_but_the_market_it_leaves_unmapped() {
         "warehouses",
         "delivery methods",
         "VAT rates",
+        "warehouse stock",
         "time zone Europe/London",
     ] {
         assert!(line(&lines, check).ok, "{check}");
@@ -144,6 +145,14 @@ async fn each_broken_thing_fails_its_own_line() {
     );
     let vat = line(&lines, "VAT rates");
     assert!(!vat.ok && vat.detail.contains("\"20\""), "{vat:?}");
+
+    // A location mapped to the wrong warehouse.
+    let mut raw = good.clone();
+    let moved = raw.warehouses[0].orderwise_locations.pop().unwrap();
+    raw.warehouses[1].orderwise_locations.push(moved);
+    let lines = doctor(&raw, tmp.path(), &env).await;
+    let stock = line(&lines, "warehouse stock");
+    assert!(!stock.ok, "{stock:?}");
 
     // A configuration that does not parse.
     let path = tmp.path().join("broken.toml");

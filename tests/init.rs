@@ -93,7 +93,9 @@ async fn init_infers_the_sandbox_configuration_from_its_data() {
             .position(|l| *l == format!("orderwise_delivery_method = {:?}", extra.0))
             .unwrap();
         assert!(
-            lines[at.saturating_sub(4)..at].iter().any(|l| l.starts_with("# TODO")),
+            lines[at.saturating_sub(4)..at]
+                .iter()
+                .any(|l| l.starts_with("# TODO")),
             "{extra:?} is under a TODO in:\n{text}"
         );
     }

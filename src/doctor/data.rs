@@ -158,8 +158,53 @@ fn queries(cfg: &Config, snapshot: &Snapshot) -> Result<Vec<Line>, String> {
         &rates,
         "add the rate to [vat_codes] with its OrderWise VAT code",
     ));
+    lines.push(stock_agreement(&conn)?);
     lines.push(timezone(cfg, &conn)?);
     Ok(lines)
+}
+
+/// Whether each mapped warehouse's free stock equals the sum of its mapped locations', SKU by
+/// SKU: a location missing from `orderwise_locations`, or one too many, shows as wide
+/// disagreement long before the stock checks flood.
+fn stock_agreement(conn: &duckdb::Connection) -> Result<Line, String> {
+    let mut stmt = conn
+        .prepare(
+            "WITH c AS (SELECT warehouse, sku_key, sum(free_to_allocate) AS f FROM centra_stock
+                        WHERE warehouse IN (SELECT centra_warehouse FROM cfg_warehouses) GROUP BY ALL),
+                  o AS (SELECT w.centra_warehouse, s.sku_key, sum(s.free) AS f
+                        FROM ow_stock s JOIN cfg_warehouses w ON w.orderwise_location = s.location_name
+                        GROUP BY ALL)
+             SELECT c.warehouse, count(*) FILTER (WHERE c.f = coalesce(o.f, 0)), count(*)
+             FROM c LEFT JOIN o ON o.centra_warehouse = c.warehouse AND o.sku_key = c.sku_key
+             GROUP BY 1 ORDER BY 1",
+        )
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<(String, i64, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(|e| e.to_string())?
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let weak: Vec<String> = rows
+        .iter()
+        .filter(|(_, agree, of)| (*agree as f64) < 0.9 * *of as f64)
+        .map(|(w, agree, of)| format!("{w} agrees on {agree} of {of} SKUs"))
+        .collect();
+    let all: Vec<String> = rows
+        .iter()
+        .map(|(w, agree, of)| format!("{w} {agree} of {of}"))
+        .collect();
+    Ok(if weak.is_empty() {
+        pass(
+            "warehouse stock",
+            format!("free stock agrees SKU by SKU: {}", all.join(", ")),
+        )
+    } else {
+        fail(
+            "warehouse stock",
+            format!("free stock {}", weak.join("; ")),
+            "check [[warehouses]] orderwise_locations: a location is missing or belongs elsewhere (tally init infers them)",
+        )
+    })
 }
 
 /// The offset between OrderWise's local order times and Centra's UTC order dates on matched
@@ -210,9 +255,10 @@ fn timezone(cfg: &Config, conn: &duckdb::Connection) -> Result<Line, String> {
             format!("{agree} of {n} matched orders are at its offset"),
         )
     } else {
-        let common: Vec<String> = offsets
-            .iter()
-            .rev()
+        let mut by_count: Vec<(&i64, &usize)> = offsets.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let common: Vec<String> = by_count
+            .into_iter()
             .take(3)
             .map(|(m, c)| format!("{c} at UTC{:+}:{:02}", m / 60, (m % 60).abs()))
             .collect();

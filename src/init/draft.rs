@@ -16,9 +16,9 @@ fn s(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
-fn todo<T>(out: &mut String, i: &Inferred<T>) {
+fn todo<T>(out: &mut String, subject: &str, i: &Inferred<T>) {
     if let Some(t) = &i.todo {
-        let _ = writeln!(out, "# TODO: {t}");
+        let _ = writeln!(out, "# TODO: {subject}: {t}");
     }
 }
 
@@ -44,7 +44,7 @@ pub fn write(raw: &RawConfig, inf: &Inference, snapshot: &Snapshot, now: DateTim
         out,
         "# Each mapping says what it was inferred from. Review every TODO, then run `tally doctor`.\n"
     );
-    todo(&mut out, &inf.timezone);
+    todo(&mut out, "timezone", &inf.timezone);
     let _ = writeln!(out, "# {}", inf.timezone.evidence);
     let _ = writeln!(
         out,
@@ -65,10 +65,10 @@ pub fn write(raw: &RawConfig, inf: &Inference, snapshot: &Snapshot, now: DateTim
             && market.customer.value.is_some()
             && market.warehouse.value.is_some();
         let _ = writeln!(out, "# {}: {}", market.name, market.session.evidence);
-        todo(&mut out, &market.session);
-        todo(&mut out, &market.customer);
+        todo(&mut out, &market.name, &market.session);
+        todo(&mut out, &market.name, &market.customer);
         if complete {
-            todo(&mut out, &market.warehouse);
+            todo(&mut out, &market.name, &market.warehouse);
         }
         let prefix = if complete { "" } else { "# " };
         if !complete {
@@ -99,7 +99,7 @@ pub fn write(raw: &RawConfig, inf: &Inference, snapshot: &Snapshot, now: DateTim
     }
     for w in &inf.warehouses {
         out.push('\n');
-        todo(&mut out, &w.locations);
+        todo(&mut out, &w.name, &w.locations);
         let _ = writeln!(out, "# {}: {}", w.name, w.locations.evidence);
         let locations: Vec<String> = w.locations.value.iter().flatten().map(|l| s(l)).collect();
         let _ = writeln!(out, "[[warehouses]]");
@@ -108,7 +108,7 @@ pub fn write(raw: &RawConfig, inf: &Inference, snapshot: &Snapshot, now: DateTim
     }
     for c in &inf.carriers {
         out.push('\n');
-        todo(&mut out, &c.carrier);
+        todo(&mut out, &c.method, &c.carrier);
         let prefix = if c.carrier.value.is_some() { "" } else { "# " };
         let _ = writeln!(out, "# {}: {}", c.method, c.carrier.evidence);
         let (carrier, service) = c.carrier.value.clone().unwrap_or_default();
@@ -121,7 +121,7 @@ pub fn write(raw: &RawConfig, inf: &Inference, snapshot: &Snapshot, now: DateTim
         "\n[vat_codes]                           # Centra tax percent -> OrderWise VAT code\n",
     );
     for v in &inf.vat_codes {
-        todo(&mut out, &v.code);
+        todo(&mut out, &format!("VAT {}%", v.rate), &v.code);
         let prefix = if v.code.value.is_some() { "" } else { "# " };
         let _ = writeln!(
             out,
