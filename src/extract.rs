@@ -178,3 +178,51 @@ pub fn latest(root: &Path) -> Option<PathBuf> {
     dirs.sort();
     dirs.pop()
 }
+
+/// A snapshot of the recent past in a temporary directory, removed when dropped: what
+/// `tally init` infers mappings from and `tally doctor` checks them against.
+pub struct Scratch {
+    _root: RemoveOnDrop,
+    pub snapshot: crate::snapshot::Snapshot,
+}
+
+/// Removes a directory when dropped (on success and on every error path alike).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Scratch {
+    /// Extracts orders and despatches changed in the last `days` days (stock, products and
+    /// markets whole) into a fresh temporary directory named after `purpose`.
+    pub async fn recent(
+        cfg: &Config,
+        secrets: &Secrets,
+        clock: Clock,
+        days: i64,
+        purpose: &str,
+    ) -> Result<Scratch, Error> {
+        let root = RemoveOnDrop(std::env::temp_dir().join(format!(
+            "tally-{purpose}-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        )));
+        let opts = Options {
+            out: root.0.join("snapshots"),
+            window: Window::Since {
+                since: clock.now() - chrono::Duration::days(days),
+            },
+            progress: false,
+            retry: Default::default(),
+            clock,
+        };
+        let extracted = run(cfg, secrets, &opts).await?;
+        Ok(Scratch {
+            snapshot: crate::snapshot::Snapshot::open(&extracted.dir)?,
+            _root: root,
+        })
+    }
+}

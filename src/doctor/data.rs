@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDateTime, Offset, TimeZone};
+use chrono::{NaiveDateTime, Offset, TimeZone};
 use rust_decimal::Decimal;
 
 use super::{Line, fail, pass};
 use crate::clock::Clock;
 use crate::config::{Config, Secrets};
-use crate::snapshot::{Snapshot, Window};
+use crate::snapshot::Snapshot;
 
 /// Days of data the mapping checks look at.
 pub const DAYS: i64 = 30;
@@ -38,51 +38,17 @@ fn unmapped(check: &str, seen: Vec<String>, mapped: &BTreeSet<String>, fix: &str
 
 /// Extracts the last [`DAYS`] days and checks the mappings and the time zone against them.
 pub async fn check(cfg: &Config, secrets: &Secrets, clock: Clock) -> Vec<Line> {
-    let tmp = match tempdir() {
-        Ok(t) => t,
-        Err(e) => {
-            return vec![fail(
-                "recent data",
-                e.to_string(),
-                "check the temporary directory",
-            )];
-        }
-    };
-    let opts = crate::extract::Options {
-        out: tmp.join("snapshots"),
-        window: Window::Since {
-            since: clock.now() - Duration::days(DAYS),
-        },
-        progress: false,
-        retry: Default::default(),
-        clock,
-    };
-    let lines = match crate::extract::run(cfg, secrets, &opts).await {
+    match crate::extract::Scratch::recent(cfg, secrets, clock, DAYS, "doctor").await {
         Err(e) => vec![fail(
             "recent data",
             e.to_string(),
             "see the API lines above",
         )],
-        Ok(x) => match Snapshot::open(&x.dir) {
-            Err(e) => vec![fail("recent data", e.to_string(), "run doctor again")],
-            Ok(snapshot) => match queries(cfg, &snapshot) {
-                Ok(lines) => lines,
-                Err(e) => vec![fail("recent data", e, "report this as a bug")],
-            },
+        Ok(scratch) => match queries(cfg, &scratch.snapshot) {
+            Ok(lines) => lines,
+            Err(e) => vec![fail("recent data", e, "report this as a bug")],
         },
-    };
-    let _ = std::fs::remove_dir_all(&tmp);
-    lines
-}
-
-fn tempdir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "tally-doctor-{}-{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+    }
 }
 
 fn queries(cfg: &Config, snapshot: &Snapshot) -> Result<Vec<Line>, String> {

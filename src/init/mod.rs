@@ -15,12 +15,10 @@ pub mod infer;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::Duration;
 use serde::Deserialize;
 
 use crate::clock::Clock;
 use crate::config::{Config, RawCentra, RawConfig, RawOrderWise, RawRules, RawStock};
-use crate::snapshot::{Snapshot, Window};
 
 /// Days of orders the inference reads.
 pub const DAYS: i64 = 90;
@@ -85,29 +83,14 @@ pub async fn run(
     };
     let cfg = Config::check(raw.clone(), path)?;
     let secrets = cfg.secrets(env)?;
-    let tmp = std::env::temp_dir().join(format!(
-        "tally-init-{}-{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let opts = crate::extract::Options {
-        out: tmp.join("snapshots"),
-        window: Window::Since {
-            since: clock.now() - Duration::days(DAYS),
-        },
-        progress: false,
-        retry: Default::default(),
-        clock,
-    };
-    let result = async {
-        let extracted = crate::extract::run(&cfg, &secrets, &opts).await?;
-        let snapshot = Snapshot::open(&extracted.dir).map_err(crate::connectors::Error::from)?;
-        let session = crate::reconcile::session::open(&snapshot, &cfg)
-            .map_err(|e| Error::Infer(e.to_string()))?;
-        let inference = infer::infer(&session, conn.timezone.as_deref()).map_err(Error::Infer)?;
-        Ok(draft::write(&raw, &inference, &snapshot, clock.now()))
-    }
-    .await;
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
+    let scratch = crate::extract::Scratch::recent(&cfg, &secrets, clock, DAYS, "init").await?;
+    let session = crate::reconcile::session::open(&scratch.snapshot, &cfg)
+        .map_err(|e| Error::Infer(e.to_string()))?;
+    let inference = infer::infer(&session, conn.timezone.as_deref()).map_err(Error::Infer)?;
+    Ok(draft::write(
+        &raw,
+        &inference,
+        &scratch.snapshot,
+        clock.now(),
+    ))
 }
