@@ -6,6 +6,7 @@
 //! [`Config::secrets`] reads the secrets from the environment variables the file names. Nothing
 //! else in tally reads the file.
 
+pub mod engine;
 pub mod operations;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,6 +74,9 @@ pub struct RawConfig {
     pub escalation: BTreeMap<String, i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<operations::RawRun>,
+    /// How DuckDB may use the machine (see [`engine`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<engine::RawEngine>,
 }
 
 /// `[centra]`: where the shop is and which environment variable holds its token.
@@ -216,6 +220,8 @@ pub struct Config {
     pub owners: BTreeMap<String, String>,
     /// The store, alerts, escalation and exit threshold of scheduled runs.
     pub operations: operations::Operations,
+    /// DuckDB's memory limit, spill directory and threads.
+    pub engine: engine::Engine,
 }
 
 /// The owners a check may have.
@@ -384,7 +390,9 @@ impl Config {
             raw.run.as_ref(),
             path,
         )?;
+        let engine = engine::check(raw.engine.as_ref(), path)?;
         Ok(Config {
+            engine,
             operations,
             path: path.to_path_buf(),
             timezone,

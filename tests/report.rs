@@ -497,3 +497,34 @@ fn the_month_end_workbook_holds_summary_json_figures_as_numbers_and_dates() {
         }
     }
 }
+
+#[test]
+fn summary_json_times_every_shared_file_after_step_and_output() {
+    let summary = &input().summary;
+    let steps: Vec<&str> = summary.steps.iter().map(|s| s.step.as_str()).collect();
+    let mut expected: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                (name.starts_with('_') && name.ends_with(".sql")).then(|| format!("queries/{name}"))
+            })
+            .collect();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/after")).unwrap() {
+        expected.push(format!(
+            "queries/after/{}",
+            e.unwrap().file_name().to_string_lossy()
+        ));
+    }
+    for out in [
+        "exceptions.parquet",
+        "exceptions.csv",
+        "period_orders.parquet",
+    ] {
+        expected.push(format!("write {out}"));
+    }
+    for e in &expected {
+        assert!(steps.contains(&e.as_str()), "{e} in {steps:?}");
+    }
+    assert_eq!(steps.len(), expected.len(), "{steps:?}");
+}

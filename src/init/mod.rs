@@ -80,6 +80,7 @@ pub async fn run(
         alerts: None,
         escalation: BTreeMap::new(),
         run: None,
+        engine: None,
     };
     let cfg = Config::check(raw.clone(), path)?;
     let secrets = cfg.secrets(env)?;

@@ -110,7 +110,7 @@ impl Outcome {
 pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
     let snapshot = Snapshot::open(dir)?;
     let checks = checks()?;
-    let conn = session::open(&snapshot, cfg)?;
+    let (conn, mut steps) = session::open_timed(&snapshot, cfg)?;
     conn.execute_batch(&subject::exceptions_table())
         .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
     let mut timings = std::collections::BTreeMap::new();
@@ -119,30 +119,49 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
         run_check(&conn, check, cfg)?;
         timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
+    let mut timed = |step: String, f: &mut dyn FnMut() -> Result<(), Error>| {
+        let started = std::time::Instant::now();
+        f()?;
+        steps.push(session::Step {
+            step,
+            millis: started.elapsed().as_millis() as u64,
+        });
+        Ok::<(), Error>(())
+    };
     for (file, sql) in catalogue::after_checks() {
-        conn.execute_batch(sql)
-            .map_err(|e| Error::duckdb(&format!("queries/after/{file}"), e))?;
+        timed(format!("queries/after/{file}"), &mut || {
+            conn.execute_batch(sql)
+                .map_err(|e| Error::duckdb(&format!("queries/after/{file}"), e))
+        })?;
     }
+    // (check, key) is unique, so this order is total: the files are the same on every run.
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
-    write_via(
-        &conn,
-        dir,
-        EXCEPTIONS_PARQUET,
-        &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"),
-    )?;
-    write_via(
-        &conn,
-        dir,
-        EXCEPTIONS_CSV,
-        &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
-    )?;
-    write_via(
-        &conn,
-        dir,
-        PERIOD_ORDERS_PARQUET,
-        "COPY period_orders TO '{}' (FORMAT parquet)",
-    )?;
-    let summary = summary::build(&conn, &snapshot, cfg, &checks, &timings)?;
+    timed(format!("write {EXCEPTIONS_PARQUET}"), &mut || {
+        write_via(
+            &conn,
+            dir,
+            EXCEPTIONS_PARQUET,
+            &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"),
+        )
+    })?;
+    timed(format!("write {EXCEPTIONS_CSV}"), &mut || {
+        write_via(
+            &conn,
+            dir,
+            EXCEPTIONS_CSV,
+            &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
+        )
+    })?;
+    timed(format!("write {PERIOD_ORDERS_PARQUET}"), &mut || {
+        write_via(
+            &conn,
+            dir,
+            PERIOD_ORDERS_PARQUET,
+            "COPY (SELECT * FROM period_orders ORDER BY ALL) TO '{}' (FORMAT parquet)",
+        )
+    })?;
+    let mut summary = summary::build(&conn, &snapshot, cfg, &checks, &timings)?;
+    summary.steps = steps;
     let path = dir.join(SUMMARY_JSON);
     let tmp = dir.join(format!(".{SUMMARY_JSON}.tmp"));
     std::fs::write(

@@ -18,18 +18,34 @@ fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// How long one step of a reconciliation took (`summary.json`'s `steps`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Step {
+    /// `queries/_views.sql`, `queries/after/context.sql`, `write exceptions.parquet`...
+    pub step: String,
+    pub millis: u64,
+}
+
 /// Opens DuckDB over `snapshot` with `cfg`'s mappings and rules.
 pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
+    open_timed(snapshot, cfg).map(|(conn, _)| conn)
+}
+
+/// [`open`], with how long each shared file (`queries/_*.sql`) took.
+pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<Step>), Error> {
     let config = duckdb::Config::default()
         .enable_autoload_extension(false)
-        .and_then(|c| c.threads(2))
+        .and_then(|c| c.threads(cfg.engine.threads as i64))
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
     let conn = Connection::open_in_memory_with_flags(config)
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
-    conn.execute_batch(
-        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;",
-    )
-    .map_err(|e| Error::duckdb("configuring DuckDB", e))?;
+    conn.execute_batch(&format!(
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;
+         SET memory_limit = {}; SET temp_directory = {};",
+        sql_string(&cfg.engine.memory_limit),
+        sql_string(&cfg.engine.temp_directory.to_string_lossy()),
+    ))
+    .map_err(|e| Error::duckdb("configuring DuckDB ([engine] in tally.toml)", e))?;
     for dataset in DATASETS {
         let path = snapshot.file(dataset);
         let sql = format!(
@@ -116,11 +132,17 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
             })
             .collect(),
     )?;
+    let mut steps = Vec::new();
     for (file, sql) in super::catalogue::shared_views() {
+        let started = std::time::Instant::now();
         conn.execute_batch(sql)
             .map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
+        steps.push(Step {
+            step: format!("queries/{file}"),
+            millis: started.elapsed().as_millis() as u64,
+        });
     }
-    Ok(conn)
+    Ok((conn, steps))
 }
 
 /// Makes a reconciled snapshot's exceptions (in `dir`) the `exceptions` view of `conn`, for

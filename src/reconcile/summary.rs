@@ -102,6 +102,10 @@ pub struct Summary {
     pub periods: Vec<PeriodTotals>,
     #[serde(default)]
     pub setup: Setup,
+    /// How long each step besides the checks took: the shared files `queries/_*.sql`, each
+    /// `queries/after/` file and each output written (the checks' own times are in `checks`).
+    #[serde(default)]
+    pub steps: Vec<super::session::Step>,
 }
 
 /// A URL without any `user:password@` part, so nothing secret reaches a report.
@@ -284,5 +288,6 @@ pub fn build(
             carriers: cfg.raw.carriers.len(),
             vat_codes: cfg.raw.vat_codes.len(),
         },
+        steps: Vec::new(),
     })
 }

@@ -248,6 +248,7 @@ fn config_template() -> RawConfig {
         alerts: None,
         escalation: BTreeMap::new(),
         run: None,
+        engine: None,
     }
 }
 
