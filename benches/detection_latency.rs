@@ -70,14 +70,7 @@ fn main() {
         failed_runs: 2,
     });
     let cfg = Config::check(raw, &tmp.path().join("tally.toml")).unwrap();
-    let sb_env = sb.env();
-    let env = move |v: &str| {
-        if v == "LATENCY_WEBHOOK" {
-            Some(url.clone())
-        } else {
-            sb_env(v)
-        }
-    };
+    let env = sb.env_with("LATENCY_WEBHOOK", &url);
     let c = Cycle {
         cfg: &cfg,
         env: &env,

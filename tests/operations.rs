@@ -675,14 +675,7 @@ async fn failed_runs_resolve_nothing_and_alert_once_when_they_repeat() {
     );
     let got = Arc::new(Mutex::new(Vec::new()));
     let hook = receiver(Arc::new(AtomicUsize::new(0)), got.clone()).await;
-    let sb_env = sb.env();
-    let env = move |v: &str| {
-        if v == WEBHOOK_ENV {
-            Some(hook.clone())
-        } else {
-            sb_env(v)
-        }
-    };
+    let env = sb.env_with(WEBHOOK_ENV, &hook);
     let mut c = run_cycle(sb.shared.clock, &cfg, &env);
     c.retry.attempts = 2;
     ok(&c).await;

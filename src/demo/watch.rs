@@ -97,14 +97,7 @@ pub async fn run(
     );
     std::fs::write(&config_path, text).map_err(io(&config_path))?;
     let cfg = Config::check(raw, &config_path)?;
-    let sb_env = sb.env();
-    let env = move |v: &str| {
-        if v == WEBHOOK_ENV {
-            Some(url.clone())
-        } else {
-            sb_env(v)
-        }
-    };
+    let env = sb.env_with(WEBHOOK_ENV, &url);
     let c = Cycle {
         cfg: &cfg,
         env: &env,

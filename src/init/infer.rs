@@ -233,43 +233,37 @@ fn markets(conn: &Connection) -> Result<Vec<Market>, String> {
     Ok(out)
 }
 
-fn warehouses(conn: &Connection) -> Result<Vec<Warehouse>, String> {
-    let centra = rows(
-        conn,
-        "SELECT warehouse, sku_key, sum(free_to_allocate) FROM centra_stock GROUP BY ALL",
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        },
-    )?;
-    let ow = rows(
-        conn,
-        "SELECT location_name, sku_key, CAST(sum(free) AS VARCHAR) FROM ow_stock GROUP BY ALL",
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        },
-    )?;
-    let mut by_warehouse: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
-    for (w, sku, free) in centra {
-        by_warehouse
-            .entry(w)
-            .or_default()
-            .insert(sku, Decimal::from(free));
-    }
-    let mut by_location: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
-    for (l, sku, free) in ow {
-        by_location
-            .entry(l)
+/// Free stock per place and SKU, from a query returning the place, the SKU and the quantity as
+/// text (exact, whether the column is an integer or a decimal).
+fn stock_by(
+    conn: &Connection,
+    sql: &str,
+) -> Result<BTreeMap<String, BTreeMap<String, Decimal>>, String> {
+    let mut out: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
+    for (place, sku, free) in rows(conn, sql, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })? {
+        out.entry(place)
             .or_default()
             .insert(sku, free.parse().unwrap_or_default());
     }
+    Ok(out)
+}
+
+fn warehouses(conn: &Connection) -> Result<Vec<Warehouse>, String> {
+    let by_warehouse = stock_by(
+        conn,
+        "SELECT warehouse, sku_key, CAST(sum(free_to_allocate) AS VARCHAR)
+         FROM centra_stock GROUP BY ALL",
+    )?;
+    let by_location = stock_by(
+        conn,
+        "SELECT location_name, sku_key, CAST(sum(free) AS VARCHAR) FROM ow_stock GROUP BY ALL",
+    )?;
     let locations: Vec<String> = by_location.keys().cloned().collect();
     if locations.len() > 12 {
         return Ok(by_warehouse

@@ -68,6 +68,20 @@ impl Sandbox {
         }
     }
 
+    /// [`Self::env`] with one more variable: the URL of a webhook receiver the demo, a test or a
+    /// bench serves beside the sandbox.
+    pub fn env_with(&self, var: &str, value: &str) -> impl Fn(&str) -> Option<String> + use<> {
+        let base = self.env();
+        let (var, value) = (var.to_string(), value.to_string());
+        move |v: &str| {
+            if v == var {
+                Some(value.clone())
+            } else {
+                base(v)
+            }
+        }
+    }
+
     /// The expected exceptions of the served business.
     pub fn truth(&self) -> Vec<Expected> {
         self.shared.world.read().expect("world lock").truth.clone()
