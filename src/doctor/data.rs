@@ -4,23 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{NaiveDateTime, Offset, TimeZone};
 use rust_decimal::Decimal;
 
 use super::{Line, fail, pass};
 use crate::clock::Clock;
 use crate::config::{Config, Secrets};
+use crate::init::infer::{delivery_methods, fits, matched_offsets, rows};
 use crate::snapshot::Snapshot;
 
 /// Days of data the mapping checks look at.
 pub const DAYS: i64 = 30;
 
 fn strings(conn: &duckdb::Connection, sql: &str) -> Result<Vec<String>, String> {
-    let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
-    let rows = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(|e| e.to_string())?;
-    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+    rows(conn, sql, |r| r.get::<_, String>(0))
 }
 
 fn unmapped(check: &str, seen: Vec<String>, mapped: &BTreeSet<String>, fix: &str) -> Line {
@@ -92,12 +88,7 @@ fn queries(cfg: &Config, snapshot: &Snapshot) -> Result<Vec<Line>, String> {
         .collect();
     lines.push(unmapped(
         "delivery methods",
-        strings(
-            &conn,
-            "SELECT DISTINCT delivery_method FROM (
-                 SELECT delivery_method FROM ow_orders UNION ALL SELECT delivery_method FROM ow_despatches)
-             WHERE delivery_method IS NOT NULL ORDER BY 1",
-        )?,
+        delivery_methods(&conn)?,
         &methods,
         "add a [[carriers]] entry mapping it to a Centra carrier and service",
     ));
@@ -133,9 +124,9 @@ fn queries(cfg: &Config, snapshot: &Snapshot) -> Result<Vec<Line>, String> {
 /// SKU: a location missing from `orderwise_locations`, or one too many, shows as wide
 /// disagreement long before the stock checks flood.
 fn stock_agreement(conn: &duckdb::Connection) -> Result<Line, String> {
-    let mut stmt = conn
-        .prepare(
-            "WITH c AS (SELECT warehouse, sku_key, sum(free_to_allocate) AS f FROM centra_stock
+    let agreement: Vec<(String, i64, i64)> = rows(
+        conn,
+        "WITH c AS (SELECT warehouse, sku_key, sum(free_to_allocate) AS f FROM centra_stock
                         WHERE warehouse IN (SELECT centra_warehouse FROM cfg_warehouses) GROUP BY ALL),
                   o AS (SELECT w.centra_warehouse, s.sku_key, sum(s.free) AS f
                         FROM ow_stock s JOIN cfg_warehouses w ON w.orderwise_location = s.location_name
@@ -143,19 +134,14 @@ fn stock_agreement(conn: &duckdb::Connection) -> Result<Line, String> {
              SELECT c.warehouse, count(*) FILTER (WHERE c.f = coalesce(o.f, 0)), count(*)
              FROM c LEFT JOIN o ON o.centra_warehouse = c.warehouse AND o.sku_key = c.sku_key
              GROUP BY 1 ORDER BY 1",
-        )
-        .map_err(|e| e.to_string())?;
-    let rows: Vec<(String, i64, i64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .map_err(|e| e.to_string())?
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
-    let weak: Vec<String> = rows
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let weak: Vec<String> = agreement
         .iter()
         .filter(|(_, agree, of)| (*agree as f64) < 0.9 * *of as f64)
         .map(|(w, agree, of)| format!("{w} agrees on {agree} of {of} SKUs"))
         .collect();
-    let all: Vec<String> = rows
+    let all: Vec<String> = agreement
         .iter()
         .map(|(w, agree, of)| format!("{w} {agree} of {of}"))
         .collect();
@@ -177,41 +163,17 @@ fn stock_agreement(conn: &duckdb::Connection) -> Result<Line, String> {
 /// orders, against the configured zone's offset at each moment (to the quarter hour: an import a
 /// few minutes late still shows the zone).
 fn timezone(cfg: &Config, conn: &duckdb::Connection) -> Result<Line, String> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT epoch_ms(o.order_date), w.order_datetime_raw
-             FROM centra_orders o
-             JOIN ow_orders w ON w.external_ref_key = CAST(o.number AS VARCHAR)",
-        )
-        .map_err(|e| e.to_string())?;
-    let pairs: Vec<(i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| e.to_string())?
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+    let offsets_seen = matched_offsets(conn)?;
     let tz = cfg.timezone;
     let mut agree = 0;
     let mut offsets: BTreeMap<i64, usize> = BTreeMap::new();
-    for (ms, raw) in &pairs {
-        let (Some(utc), Ok(local)) = (
-            chrono::DateTime::from_timestamp_millis(*ms),
-            NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"),
-        ) else {
-            continue;
-        };
-        let seen = (local - utc.naive_utc()).num_minutes();
-        let quarter = (seen as f64 / 15.0).round() as i64 * 15;
-        let expected = tz
-            .offset_from_utc_datetime(&utc.naive_utc())
-            .fix()
-            .local_minus_utc()
-            / 60;
-        if quarter == expected as i64 {
+    for (utc, minutes) in &offsets_seen {
+        if fits(tz, utc, *minutes) {
             agree += 1;
         }
-        *offsets.entry(quarter).or_default() += 1;
+        *offsets.entry(i64::from(*minutes)).or_default() += 1;
     }
-    let n = pairs.len();
+    let n = offsets_seen.len();
     let check = format!("time zone {}", cfg.raw.timezone);
     Ok(if n == 0 {
         pass(check, "no matched orders in the last 30 days to compare")

@@ -61,16 +61,53 @@ const CLEAR: f64 = 0.9;
 /// Fewer cases than this are thin evidence.
 const THIN: u64 = 3;
 
-fn rows<T>(
+/// Runs a query over the snapshot's session and maps each row (`tally doctor` reads through it
+/// too).
+pub(crate) fn rows<T>(
     conn: &Connection,
     sql: &str,
     row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
 ) -> Result<Vec<T>, String> {
-    let mut stmt = conn.prepare(sql).map_err(|e| format!("{e}"))?;
-    stmt.query_map([], row)
-        .map_err(|e| format!("{e}"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{e}"))
+    crate::reconcile::query_rows(conn, sql, "querying the snapshot", row).map_err(|e| e.to_string())
+}
+
+/// The delivery methods OrderWise uses on orders and despatches, sorted.
+pub(crate) fn delivery_methods(conn: &Connection) -> Result<Vec<String>, String> {
+    rows(
+        conn,
+        "SELECT DISTINCT delivery_method FROM (
+             SELECT delivery_method FROM ow_orders UNION ALL SELECT delivery_method FROM ow_despatches)
+         WHERE delivery_method IS NOT NULL ORDER BY 1",
+        |r| r.get::<_, String>(0),
+    )
+}
+
+/// Each matched order's UTC order date with the offset from it that OrderWise's local order time
+/// shows, in minutes rounded to the quarter hour (an import a few minutes late still shows the
+/// zone), in Centra order number order.
+pub(crate) fn matched_offsets(conn: &Connection) -> Result<Vec<(NaiveDateTime, i32)>, String> {
+    let pairs = rows(
+        conn,
+        "SELECT epoch_ms(o.order_date), w.order_datetime_raw
+         FROM centra_orders o
+         JOIN ow_orders w ON w.external_ref_key = CAST(o.number AS VARCHAR)
+         ORDER BY o.number",
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    Ok(pairs
+        .iter()
+        .filter_map(|(ms, raw)| {
+            let utc = chrono::DateTime::from_timestamp_millis(*ms)?.naive_utc();
+            let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").ok()?;
+            let minutes = (local - utc).num_minutes() as f64;
+            Some((utc, ((minutes / 15.0).round() * 15.0) as i32))
+        })
+        .collect())
+}
+
+/// Whether `tz` is `minutes` ahead of UTC at `utc`.
+pub(crate) fn fits(tz: chrono_tz::Tz, utc: &NaiveDateTime, minutes: i32) -> bool {
+    tz.offset_from_utc_datetime(utc).fix().local_minus_utc() / 60 == minutes
 }
 
 /// The most common value of `counts` with the evidence sentence and a TODO when thin or split.
@@ -351,13 +388,7 @@ fn warehouses(conn: &Connection) -> Result<Vec<Warehouse>, String> {
 }
 
 fn carriers(conn: &Connection) -> Result<Vec<Carrier>, String> {
-    let methods = rows(
-        conn,
-        "SELECT DISTINCT delivery_method FROM (
-             SELECT delivery_method FROM ow_orders UNION ALL SELECT delivery_method FROM ow_despatches)
-         WHERE delivery_method IS NOT NULL ORDER BY 1",
-        |r| r.get::<_, String>(0),
-    )?;
+    let methods = delivery_methods(conn)?;
     let pairs = rows(
         conn,
         "SELECT d.delivery_method, s.carrier, s.service, count(*)
@@ -474,26 +505,10 @@ const PREFERRED: [&str; 12] = [
 
 /// The zone whose offsets put Centra's UTC order dates at OrderWise's local order times.
 fn timezone(conn: &Connection, configured: Option<&str>) -> Result<Inferred<String>, String> {
-    let pairs = rows(
-        conn,
-        "SELECT epoch_ms(o.order_date), w.order_datetime_raw
-         FROM centra_orders o
-         JOIN ow_orders w ON w.external_ref_key = CAST(o.number AS VARCHAR)
-         ORDER BY o.number",
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-    )?;
-    // Offsets seen, to the quarter hour, on at most 2,000 orders spread over the window.
-    let step = (pairs.len() / 2000).max(1);
-    let seen: Vec<(NaiveDateTime, i32)> = pairs
-        .iter()
-        .step_by(step)
-        .filter_map(|(ms, raw)| {
-            let utc = chrono::DateTime::from_timestamp_millis(*ms)?.naive_utc();
-            let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").ok()?;
-            let minutes = (local - utc).num_minutes() as f64;
-            Some((utc, ((minutes / 15.0).round() * 15.0) as i32))
-        })
-        .collect();
+    // At most 2,000 orders, spread over the window: every zone is tried on each.
+    let all = matched_offsets(conn)?;
+    let step = (all.len() / 2000).max(1);
+    let seen: Vec<(NaiveDateTime, i32)> = all.into_iter().step_by(step).collect();
     if seen.is_empty() {
         return Ok(Inferred {
             value: configured.map(str::to_string),
@@ -501,14 +516,10 @@ fn timezone(conn: &Connection, configured: Option<&str>) -> Result<Inferred<Stri
             todo: Some("no matched orders to read the OrderWise time zone from: check it".into()),
         });
     }
-    let fits = |tz: chrono_tz::Tz| {
-        seen.iter()
-            .filter(|(utc, m)| tz.offset_from_utc_datetime(utc).fix().local_minus_utc() / 60 == *m)
-            .count()
-    };
+    let fitting = |tz: chrono_tz::Tz| seen.iter().filter(|(utc, m)| fits(tz, utc, *m)).count();
     let mut scores: Vec<(usize, chrono_tz::Tz)> = chrono_tz::TZ_VARIANTS
         .iter()
-        .map(|tz| (fits(*tz), *tz))
+        .map(|tz| (fitting(*tz), *tz))
         .collect();
     let best = scores.iter().map(|s| s.0).max().unwrap_or(0);
     scores.retain(|s| s.0 == best);
