@@ -10,6 +10,7 @@
 //! because an earlier one failed says so and fails too.
 
 mod data;
+pub use data::DAYS;
 pub mod schema;
 
 use std::path::Path;
