@@ -47,6 +47,7 @@ fn main() {
         seed: 3,
         orders,
         now: Utc::now(),
+        tile: 0,
     });
     let clean = live::clean_orders(&world, 200, 3);
     eprintln!(

@@ -471,3 +471,69 @@ async fn an_order_post_answered_without_an_id_fails_clearly() {
     server.abort();
     sb.stop().await;
 }
+
+/// `tally sandbox --write-snapshot` writes what an extraction of the same world reads: every
+/// dataset equal row for row (as a multiset) with the same column names and types, the same row
+/// counts and the same warnings, in both seasons (autumn's world reads local times in the hour the
+/// clocks repeat, and warns of them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_written_snapshot_equals_an_extracted_one() {
+    for seed in [3, 8] {
+        let tmp = tempfile::tempdir().unwrap();
+        let world = common::world(seed, 700);
+        let now = world.now;
+        let params = tally::sandbox::Params {
+            seed,
+            orders: 700,
+            now,
+            tile: 0,
+        };
+        let written =
+            tally::sandbox::snapshot::write(&params, &tmp.path().join("written")).unwrap();
+        assert_eq!(written.truth, world.truth, "seed {seed}: the same business");
+        let written = tally::snapshot::Snapshot::open(&written.dir).unwrap();
+        let sb = common::serve(world, 0.0, seed).await;
+        let (cfg, secrets) = common::config(&sb, tmp.path());
+        let extracted = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
+        for dataset in tally::model::DATASETS {
+            let (only_written, only_extracted, same_types) =
+                common::differences(&written.dir, &extracted.dir, dataset);
+            assert_eq!(
+                (only_written, only_extracted),
+                (0, 0),
+                "seed {seed} {dataset}: rows differ"
+            );
+            assert!(same_types, "seed {seed} {dataset}: column names or types");
+            assert_eq!(
+                written.manifest.rows(dataset),
+                extracted.manifest.rows(dataset),
+                "seed {seed} {dataset}: manifest row counts"
+            );
+            assert!(written.manifest.rows(dataset) > 0, "{dataset} is empty");
+        }
+        let sorted = |mut w: Vec<String>| {
+            w.sort();
+            w
+        };
+        assert_eq!(
+            sorted(written.manifest.warnings.clone()),
+            sorted(extracted.manifest.warnings.clone()),
+            "seed {seed}: warnings"
+        );
+        if seed % 2 == 1 {
+            assert!(
+                written
+                    .manifest
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("repeated hour")),
+                "{:?}",
+                written.manifest.warnings
+            );
+        }
+        assert_eq!(written.manifest.timezone, extracted.manifest.timezone);
+        assert_eq!(written.manifest.window, extracted.manifest.window);
+        assert_eq!(written.manifest.started_at, now);
+        sb.stop().await;
+    }
+}

@@ -65,36 +65,6 @@ fn history(cfg: &Config) -> History {
     History::open(&cfg.operations.store.dir.join("history.duckdb")).unwrap()
 }
 
-/// Rows of `dataset` in `a` not in `b` and in `b` not in `a` (as multisets), and whether the
-/// column names and types agree.
-fn differences(a: &Path, b: &Path, dataset: &str) -> (i64, i64, bool) {
-    let conn = duckdb::Connection::open_in_memory().unwrap();
-    let f = |dir: &Path| {
-        format!(
-            "read_parquet('{}')",
-            dir.join(format!("{dataset}.parquet")).display()
-        )
-    };
-    let (fa, fb) = (f(a), f(b));
-    let count = |sql: String| -> i64 { conn.query_row(&sql, [], |r| r.get(0)).unwrap() };
-    let only_a = count(format!(
-        "SELECT count(*) FROM (SELECT * FROM {fa} EXCEPT ALL SELECT * FROM {fb})"
-    ));
-    let only_b = count(format!(
-        "SELECT count(*) FROM (SELECT * FROM {fb} EXCEPT ALL SELECT * FROM {fa})"
-    ));
-    let describe = |file: &str| -> Vec<(String, String)> {
-        let mut stmt = conn
-            .prepare(&format!("DESCRIBE SELECT * FROM {file}"))
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect()
-    };
-    (only_a, only_b, describe(&fa) == describe(&fb))
-}
-
 fn rows(dir: &Path, dataset: &str) -> i64 {
     let conn = duckdb::Connection::open_in_memory().unwrap();
     conn.query_row(
@@ -180,7 +150,7 @@ async fn an_incremental_refresh_equals_a_full_extraction_after_live_changes() {
     let (_, secrets) = common::config(&sb, tmp.path());
     let full = common::snapshot(&sb, &cfg, &secrets, &tmp.path().join("full")).await;
     for dataset in DATASETS {
-        let (only_merged, only_full, same_types) = differences(&merged, &full.dir, dataset);
+        let (only_merged, only_full, same_types) = common::differences(&merged, &full.dir, dataset);
         assert_eq!((only_merged, only_full), (0, 0), "{dataset}: rows differ");
         assert!(same_types, "{dataset}: column names or types differ");
         assert_eq!(

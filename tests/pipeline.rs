@@ -164,3 +164,77 @@ async fn since_window_extracts_recent_changes_and_reconcile_warns() {
     );
     sb.stop().await;
 }
+
+/// A snapshot written in tiles (as `tally sandbox --write-snapshot` writes a large business) is
+/// one business to reconcile: its exceptions equal the tiles' union truth exactly, the months
+/// judged on the tiles' summed totals; the tiles' SKUs and order numbers never meet; and the
+/// memory it needs does not grow with the number of tiles (it holds two at most; the scale bench
+/// measures it).
+#[test]
+fn a_snapshot_written_in_tiles_reconciles_to_its_truth() {
+    for seed in [6, 7] {
+        let tmp = tempfile::tempdir().unwrap();
+        let now = common::world(seed, 10).now;
+        let params = tally::sandbox::Params {
+            seed,
+            orders: 1500,
+            now,
+            tile: 0,
+        };
+        let written =
+            tally::sandbox::snapshot::write_in_tiles(&params, 500, &tmp.path().join("snapshots"))
+                .unwrap();
+        let cfg =
+            tally::config::Config::check(written.config.clone(), &tmp.path().join("tally.toml"))
+                .unwrap();
+        tally::reconcile::run(&written.dir, &cfg).unwrap();
+        let found = tally::reconcile::read_exceptions(&written.dir).unwrap();
+        let (missed, extra) = tally::demo::compare(&written.truth, &found);
+        assert!(
+            missed.is_empty() && extra.is_empty(),
+            "seed {seed}:\nmissed:\n{:#?}\nextra:\n{:#?}",
+            by_check(&missed),
+            by_check(&extra)
+        );
+        let snapshot = tally::snapshot::Snapshot::open(&written.dir).unwrap();
+        assert_eq!(snapshot.manifest.rows("centra/orders"), 1500);
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let counts = |file: &str, column: &str| -> (i64, i64) {
+            conn.query_row(
+                &format!(
+                    "SELECT count(*), count(DISTINCT {column}) FROM read_parquet('{}')",
+                    snapshot.file(file).display()
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        for (file, column) in [
+            ("centra/orders", "number"),
+            ("centra/products", "sku"),
+            ("centra/order_lines", "line_id"),
+            ("orderwise/orders", "order_id"),
+            ("orderwise/order_lines", "line_id"),
+            ("orderwise/variants", "sku"),
+            ("orderwise/stock", "stock_id"),
+        ] {
+            let (rows, distinct) = counts(file, column);
+            assert_eq!(
+                rows, distinct,
+                "seed {seed}: {file}.{column} repeats across tiles"
+            );
+        }
+        // Three tiles' catalogues: three times one world's products.
+        let one = common::world(seed, 500);
+        assert_eq!(
+            snapshot.manifest.rows("centra/markets"),
+            one.markets.len() as u64,
+            "markets are written once"
+        );
+        assert!(
+            written.truth.iter().any(|e| e.key.contains("T002")),
+            "the third tile's drift is in the truth"
+        );
+    }
+}

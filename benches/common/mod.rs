@@ -23,6 +23,7 @@ pub fn setup(orders: usize) -> Bench {
         seed: 1,
         orders,
         now: Utc::now(),
+        tile: 0,
     });
     let sb = rt
         .block_on(sandbox::serve(world, Behaviour::default(), "127.0.0.1:0"))

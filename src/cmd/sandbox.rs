@@ -1,4 +1,5 @@
-//! `tally sandbox`: serve simulated Centra and OrderWise APIs until interrupted.
+//! `tally sandbox`: serve simulated Centra and OrderWise APIs until interrupted, or write the
+//! generated business straight to a snapshot.
 
 use std::path::PathBuf;
 
@@ -39,6 +40,11 @@ pub struct Args {
     /// Write a tally.toml pointing at this sandbox here.
     #[arg(long)]
     write_config: Option<PathBuf>,
+    /// Do not serve: write the generated business straight to a snapshot under DIR (as
+    /// `tally extract --out DIR` would read it) and exit. With --truth and --write-config, what
+    /// `tally reconcile` needs to be checked against the truth at any size.
+    #[arg(long, value_name = "DIR")]
+    write_snapshot: Option<PathBuf>,
     /// Fraction of requests answered with an injected fault (seeded by --seed).
     #[arg(long, default_value_t = 0.0)]
     faults: f64,
@@ -66,12 +72,35 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let rt = super::runtime()?;
     rt.block_on(async {
-        eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
-        let world = sandbox::generate::generate(&Params {
+        let params = Params {
             seed: args.seed,
             orders: args.orders,
             now,
-        });
+            tile: 0,
+        };
+        if let Some(root) = &args.write_snapshot {
+            eprintln!(
+                "writing {} orders (seed {}) to a snapshot...",
+                args.orders, args.seed
+            );
+            let written = sandbox::snapshot::write(&params, root)?;
+            if let Some(path) = &args.truth {
+                sandbox::write_truth(&written.truth, path)?;
+                eprintln!(
+                    "expected exceptions: {} ({})",
+                    written.truth.len(),
+                    path.display()
+                );
+            }
+            if let Some(path) = &args.write_config {
+                std::fs::write(path, written.config.to_toml())?;
+                eprintln!("configuration: {}", path.display());
+            }
+            println!("{}", written.dir.display());
+            return Ok(0);
+        }
+        eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
+        let world = sandbox::generate::generate(&params);
         if let Some(path) = &args.truth {
             sandbox::write_truth(&world.truth, path)?;
             eprintln!(

@@ -286,29 +286,7 @@ impl OrderWise {
         what: impl Fn() -> String,
         warnings: &Warnings,
     ) -> Result<DateTime<Utc>, Error> {
-        let tz = self.tz;
-        match local_datetime(text, tz) {
-            Some((t, LocalFit::Exact)) => Ok(t),
-            Some((t, LocalFit::Ambiguous)) => {
-                warnings.count(
-                    format!("OrderWise local times in the repeated hour when {tz} clocks go back, read as the first of the two"),
-                    format!("{} {text}", what()),
-                );
-                Ok(t)
-            }
-            Some((t, LocalFit::Skipped)) => {
-                warnings.count(
-                    format!("OrderWise local times that do not exist in {tz} (clocks went forward), read as an hour later"),
-                    format!("{} {text}", what()),
-                );
-                Ok(t)
-            }
-            None => Err(Error::Data {
-                system: SYSTEM,
-                what: what(),
-                detail: format!("{text:?} is not a datetime YYYY-MM-DDTHH:MM:SS"),
-            }),
-        }
+        local_time(text, self.tz, what, warnings)
     }
 
     /// Reads every export into its sink. `since` limits orders, lines and despatches.
@@ -574,8 +552,41 @@ impl OrderWise {
     }
 }
 
+/// An OrderWise local datetime in UTC. A time in the hour repeated when clocks go back is read as
+/// the first of the two, one in the hour skipped when they go forward as an hour later; both are
+/// counted in the manifest's warnings. Text that is not a datetime is an error naming `what`.
+pub(crate) fn local_time(
+    text: &str,
+    tz: chrono_tz::Tz,
+    what: impl Fn() -> String,
+    warnings: &Warnings,
+) -> Result<DateTime<Utc>, Error> {
+    match local_datetime(text, tz) {
+        Some((t, LocalFit::Exact)) => Ok(t),
+        Some((t, LocalFit::Ambiguous)) => {
+            warnings.count(
+                format!("OrderWise local times in the repeated hour when {tz} clocks go back, read as the first of the two"),
+                format!("{} {text}", what()),
+            );
+            Ok(t)
+        }
+        Some((t, LocalFit::Skipped)) => {
+            warnings.count(
+                format!("OrderWise local times that do not exist in {tz} (clocks went forward), read as an hour later"),
+                format!("{} {text}", what()),
+            );
+            Ok(t)
+        }
+        None => Err(Error::Data {
+            system: SYSTEM,
+            what: what(),
+            detail: format!("{text:?} is not a datetime YYYY-MM-DDTHH:MM:SS"),
+        }),
+    }
+}
+
 /// The month (`YYYY-MM`) of an OrderWise local datetime, read from its text: it is already local.
-fn local_month(text: &str) -> String {
+pub(crate) fn local_month(text: &str) -> String {
     text.trim().chars().take(7).collect()
 }
 

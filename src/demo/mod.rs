@@ -115,6 +115,7 @@ async fn start(opts: &Options) -> Result<sandbox::Sandbox, Error> {
         seed: opts.seed,
         orders: opts.orders,
         now: opts.at.unwrap_or_else(Utc::now),
+        tile: 0,
     });
     let behaviour = Behaviour {
         fault_rate: opts.fault_rate,

@@ -26,7 +26,14 @@ pub struct Params {
     pub seed: u64,
     pub orders: usize,
     pub now: DateTime<Utc>,
+    /// 0 for a whole world. A later tile of a snapshot written in tiles gets its own seed, ids
+    /// ([`TILE_ID_STRIDE`] apart) and catalogue (SKUs tagged with the tile), so tiles never meet.
+    pub tile: u32,
 }
+
+/// How far apart the id ranges of two tiles are: more than any id a tile of
+/// [`super::snapshot::TILE_ORDERS`] orders assigns.
+pub const TILE_ID_STRIDE: i64 = 10_000_000;
 
 /// Days of order history before `now`.
 pub const HISTORY_DAYS: i64 = 75;
@@ -69,10 +76,11 @@ pub(super) fn round4(d: Decimal) -> Decimal {
 
 /// Builds the scenario's world. Placeholder base URLs in its configuration are set by the server.
 pub fn generate(p: &Params) -> World {
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let seed = p.seed ^ (u64::from(p.tile) << 32);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let now = p.now;
     let mut world = World {
-        seed: p.seed,
+        seed,
         now,
         timezone: chrono_tz::Europe::London,
         stores: vec![
@@ -107,6 +115,12 @@ pub fn generate(p: &Params) -> World {
         config: config_template(),
         truth: Vec::new(),
         stock_injections: Vec::new(),
+        id_base: i64::from(p.tile) * TILE_ID_STRIDE,
+        sku_tag: if p.tile == 0 {
+            String::new()
+        } else {
+            format!("T{:03}", p.tile)
+        },
     };
     let mut truth = Truth::default();
     catalogue(&mut world, &mut rng);
@@ -264,11 +278,11 @@ pub(super) fn vat_code(rate: Decimal) -> &'static str {
 
 fn catalogue(w: &mut World, rng: &mut ChaCha8Rng) {
     let history_start = w.now - Duration::days(HISTORY_DAYS + 30);
-    let mut size_id = 1000;
-    let mut variant_id = 500;
+    let mut size_id = w.id_base + 1000;
+    let mut variant_id = w.id_base + 500;
     for p in 0..150usize {
         let (g, gname) = GARMENTS[p % GARMENTS.len()];
-        let number = format!("{g}{:04}", 1001 + p);
+        let number = format!("{g}{:04}{}", 1001 + p, w.sku_tag);
         let name = if p == 7 {
             HOSTILE_NAME.to_string()
         } else {
@@ -304,7 +318,7 @@ fn catalogue(w: &mut World, rng: &mut ChaCha8Rng) {
             });
         }
         w.products.push(Product {
-            id: 100 + p as i64,
+            id: w.id_base + 100 + p as i64,
             number,
             name,
             status: "ACTIVE",
@@ -320,7 +334,7 @@ fn catalogue(w: &mut World, rng: &mut ChaCha8Rng) {
         .iter()
         .enumerate()
         .map(|(i, s)| OwVariant {
-            variant_id: 20_000 + i as i64,
+            variant_id: w.id_base + 20_000 + i as i64,
             sku: s.sku.clone(),
             product_code: w.products[s.product].number.clone(),
             description: w.products[s.product].name.clone(),
@@ -365,7 +379,11 @@ fn orders(w: &mut World, rng: &mut ChaCha8Rng, n: usize) {
     let start = w.now - Duration::days(HISTORY_DAYS);
     let end = w.now - Duration::hours(3);
     let span = (end - start).num_seconds().max(1);
-    let mut ids = Ids::default();
+    let mut ids = Ids {
+        line: w.id_base,
+        shipment: w.id_base,
+        shipment_line: w.id_base,
+    };
     for i in 0..n {
         let created = if i < n_regular {
             start
@@ -376,12 +394,12 @@ fn orders(w: &mut World, rng: &mut ChaCha8Rng, n: usize) {
             w.now - Duration::minutes(15) + Duration::seconds(60 * (i - n_regular) as i64 % 800)
         };
         let young = i >= n_regular;
-        let order = one_order(w, rng, &mut ids, 100_001 + i as i64, created, young);
+        let number = w.id_base + 100_001 + i as i64;
+        let order = one_order(w, rng, &mut ids, number, created, young);
         w.orders.push(order);
     }
 }
 
-#[derive(Default)]
 struct Ids {
     line: i64,
     shipment: i64,
@@ -640,7 +658,7 @@ fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
         }
     }
     let amended = w.local(w.now - Duration::hours(2));
-    let mut stock_id = 300_000;
+    let mut stock_id = w.id_base + 300_000;
     let counted = |d: Decimal| d.max(Decimal::ZERO).floor();
     for (si, size) in w.sizes.iter().enumerate() {
         for (wi, wh) in w.warehouses.iter().enumerate() {
@@ -705,7 +723,7 @@ fn stock(w: &mut World, rng: &mut ChaCha8Rng) {
         .orderwise
         .variants
         .iter()
-        .filter(|v| v.variant_id > 29_000 && !v.is_kit)
+        .filter(|v| v.variant_id > w.id_base + 29_000 && !v.is_kit)
     {
         stock_id += 1;
         w.orderwise.stock.push(OwStock {
@@ -728,7 +746,12 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
             .unwrap()
             .to_utc();
-        generate(&Params { seed, orders, now })
+        generate(&Params {
+            seed,
+            orders,
+            now,
+            tile: 0,
+        })
     }
 
     #[test]

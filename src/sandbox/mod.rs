@@ -13,6 +13,7 @@ pub mod malformed;
 pub mod oracle;
 pub mod orderwise;
 pub mod server;
+pub mod snapshot;
 pub mod world;
 
 use std::net::SocketAddr;

@@ -183,7 +183,7 @@ fn stock(w: &World) -> Vec<Expected> {
     out
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Totals {
     orders: i64,
     net: Decimal,
@@ -191,86 +191,142 @@ struct Totals {
     gross: Decimal,
 }
 
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, o: Totals) {
+        self.orders += o.orders;
+        self.net += o.net;
+        self.vat += o.vat;
+        self.gross += o.gross;
+    }
+}
+
+/// A local month, a market label and a currency: one line of the month-end comparison.
+type Period = (String, String, String);
+
+/// Each system's month totals per market and currency: what `finance.period_mismatch` compares.
+/// Totals of several tiles of one business add up ([`PeriodTotals::add`]), so a snapshot written
+/// tile by tile knows its month-end truth without holding every order.
+#[derive(Debug, Default, Clone)]
+pub struct PeriodTotals {
+    centra: BTreeMap<Period, Totals>,
+    orderwise: BTreeMap<Period, Totals>,
+    tolerance: Decimal,
+}
+
+impl PeriodTotals {
+    /// The totals of `w`.
+    pub fn of(w: &World) -> PeriodTotals {
+        let cfg = &w.config;
+        let mut session_label: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+        for m in &cfg.markets {
+            session_label
+                .entry(m.orderwise_session)
+                .or_default()
+                .push(&m.centra_market);
+        }
+        let label = |session: i64| {
+            session_label.get(&session).map(|v| {
+                let mut v = v.clone();
+                v.sort();
+                v.join(" + ")
+            })
+        };
+        let session_of: HashMap<&str, i64> = cfg
+            .markets
+            .iter()
+            .map(|m| (m.centra_market.as_str(), m.orderwise_session))
+            .collect();
+        let mut centra: BTreeMap<Period, Totals> = BTreeMap::new();
+        for o in &w.orders {
+            let mk = &w.markets[o.market];
+            let Some(&session) = session_of.get(mk.name) else {
+                continue;
+            };
+            if !is_expected(w, o.status, o.created_at) {
+                continue;
+            }
+            let month = w.local(o.order_date).format("%Y-%m").to_string();
+            *centra
+                .entry((month, label(session).expect("mapped"), mk.currency.into()))
+                .or_default() += Totals {
+                orders: 1,
+                net: o.totals.net,
+                vat: o.totals.tax_included + o.totals.tax_added,
+                gross: o.totals.gross,
+            };
+        }
+        let mut orderwise: BTreeMap<Period, Totals> = BTreeMap::new();
+        for o in &w.orderwise.orders {
+            let Some(market) = label(o.session_id) else {
+                continue;
+            };
+            if o.status == "Cancelled" {
+                continue;
+            }
+            let month = o.order_datetime.format("%Y-%m").to_string();
+            *orderwise
+                .entry((month, market, o.currency.into()))
+                .or_default() += Totals {
+                orders: 1,
+                net: o.total_net,
+                vat: o.total_vat,
+                gross: o.total_gross,
+            };
+        }
+        PeriodTotals {
+            centra,
+            orderwise,
+            tolerance: cfg
+                .rules
+                .money_tolerance
+                .parse()
+                .expect("a decimal tolerance"),
+        }
+    }
+
+    /// Adds another tile's totals to these.
+    pub fn add(&mut self, other: PeriodTotals) {
+        for (k, t) in other.centra {
+            *self.centra.entry(k).or_default() += t;
+        }
+        for (k, t) in other.orderwise {
+            *self.orderwise.entry(k).or_default() += t;
+        }
+        self.tolerance = other.tolerance;
+    }
+
+    /// The months, markets and currencies whose totals disagree: `finance.period_mismatch`.
+    pub fn mismatches(&self) -> Vec<Expected> {
+        let tolerance = self.tolerance;
+        let keys: BTreeSet<_> = self
+            .centra
+            .keys()
+            .chain(self.orderwise.keys())
+            .cloned()
+            .collect();
+        let mut out = Vec::new();
+        for k in keys {
+            let c = self.centra.get(&k).copied().unwrap_or_default();
+            let o = self.orderwise.get(&k).copied().unwrap_or_default();
+            // What customers paid closes to the penny on the month; net and VAT may differ by
+            // rounding up to the tolerance per order (OrderWise splits VAT per line).
+            let per_order = tolerance * Decimal::from(c.orders.max(o.orders));
+            if c.orders != o.orders
+                || (c.net - o.net).abs() > per_order
+                || (c.vat - o.vat).abs() > per_order
+                || (c.gross - o.gross).abs() > tolerance
+            {
+                out.push(expected(
+                    "finance.period_mismatch",
+                    format!("{}:{}:{}", k.0, k.1, k.2),
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// Month totals per market and currency on both sides.
 fn periods(w: &World) -> Vec<Expected> {
-    let cfg = &w.config;
-    let mut session_label: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
-    for m in &cfg.markets {
-        session_label
-            .entry(m.orderwise_session)
-            .or_default()
-            .push(&m.centra_market);
-    }
-    let label = |session: i64| {
-        session_label.get(&session).map(|v| {
-            let mut v = v.clone();
-            v.sort();
-            v.join(" + ")
-        })
-    };
-    let session_of: HashMap<&str, i64> = cfg
-        .markets
-        .iter()
-        .map(|m| (m.centra_market.as_str(), m.orderwise_session))
-        .collect();
-    let mut centra: BTreeMap<(String, String, String), Totals> = BTreeMap::new();
-    for o in &w.orders {
-        let mk = &w.markets[o.market];
-        let Some(&session) = session_of.get(mk.name) else {
-            continue;
-        };
-        if !is_expected(w, o.status, o.created_at) {
-            continue;
-        }
-        let month = w.local(o.order_date).format("%Y-%m").to_string();
-        let t = centra
-            .entry((month, label(session).expect("mapped"), mk.currency.into()))
-            .or_default();
-        t.orders += 1;
-        t.net += o.totals.net;
-        t.vat += o.totals.tax_included + o.totals.tax_added;
-        t.gross += o.totals.gross;
-    }
-    let mut orderwise: BTreeMap<(String, String, String), Totals> = BTreeMap::new();
-    for o in &w.orderwise.orders {
-        let Some(market) = label(o.session_id) else {
-            continue;
-        };
-        if o.status == "Cancelled" {
-            continue;
-        }
-        let month = o.order_datetime.format("%Y-%m").to_string();
-        let t = orderwise
-            .entry((month, market, o.currency.into()))
-            .or_default();
-        t.orders += 1;
-        t.net += o.total_net;
-        t.vat += o.total_vat;
-        t.gross += o.total_gross;
-    }
-    let tolerance: Decimal = cfg
-        .rules
-        .money_tolerance
-        .parse()
-        .expect("a decimal tolerance");
-    let keys: BTreeSet<_> = centra.keys().chain(orderwise.keys()).cloned().collect();
-    let mut out = Vec::new();
-    for k in keys {
-        let c = centra.get(&k).copied().unwrap_or_default();
-        let o = orderwise.get(&k).copied().unwrap_or_default();
-        // What customers paid closes to the penny on the month; net and VAT may differ by
-        // rounding up to the tolerance per order (OrderWise splits VAT per line).
-        let per_order = tolerance * Decimal::from(c.orders.max(o.orders));
-        if c.orders != o.orders
-            || (c.net - o.net).abs() > per_order
-            || (c.vat - o.vat).abs() > per_order
-            || (c.gross - o.gross).abs() > tolerance
-        {
-            out.push(expected(
-                "finance.period_mismatch",
-                format!("{}:{}:{}", k.0, k.1, k.2),
-            ));
-        }
-    }
-    out
+    PeriodTotals::of(w).mismatches()
 }

@@ -15,7 +15,7 @@ pub const PAGE_ROWS: usize = 1000;
 
 /// The account an order of `session` is posted on: the customer its market maps to, or the
 /// telephone desk's account for the session no market uses.
-fn customer_account(w: &World, session: i64) -> &'static str {
+pub(super) fn customer_account(w: &World, session: i64) -> &'static str {
     w.markets
         .iter()
         .filter_map(|m| m.mapping)
@@ -356,6 +356,7 @@ mod tests {
             seed: 1,
             orders: 3000,
             now,
+            tile: 0,
         })
     }
 

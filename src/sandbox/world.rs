@@ -312,6 +312,12 @@ pub struct World {
     /// The stock drift `drift::stock` injected, as the exceptions each must cause (all are in
     /// `truth` too; kept apart so a test can check the oracle and reconcile report every one).
     pub stock_injections: Vec<Expected>,
+    /// Added to every id the generator assigns (0 for a whole world): a tile of a written
+    /// snapshot (see [`super::snapshot`]) has ids no other tile has.
+    pub id_base: i64,
+    /// Appended to every product number, and so to every SKU ("" for a whole world), for the same
+    /// reason: each tile has a catalogue of its own.
+    pub sku_tag: String,
 }
 
 impl World {

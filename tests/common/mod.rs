@@ -28,7 +28,12 @@ pub fn at(text: &str) -> DateTime<Utc> {
 
 /// A world generated at `now`.
 pub fn world_at(seed: u64, orders: usize, now: DateTime<Utc>) -> World {
-    sandbox::generate::generate(&Params { seed, orders, now })
+    sandbox::generate::generate(&Params {
+        seed,
+        orders,
+        now,
+        tile: 0,
+    })
 }
 
 /// A generated world, at `SPRING` for even seeds and `AUTUMN` for odd ones, so the suite covers
@@ -126,4 +131,34 @@ pub async fn serve_router(
         addr,
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }),
     )
+}
+
+/// Rows of `dataset` in `a` not in `b` and in `b` not in `a` (as multisets), and whether the
+/// column names and types agree.
+pub fn differences(a: &Path, b: &Path, dataset: &str) -> (i64, i64, bool) {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let f = |dir: &Path| {
+        format!(
+            "read_parquet('{}')",
+            dir.join(format!("{dataset}.parquet")).display()
+        )
+    };
+    let (fa, fb) = (f(a), f(b));
+    let count = |sql: String| -> i64 { conn.query_row(&sql, [], |r| r.get(0)).unwrap() };
+    let only_a = count(format!(
+        "SELECT count(*) FROM (SELECT * FROM {fa} EXCEPT ALL SELECT * FROM {fb})"
+    ));
+    let only_b = count(format!(
+        "SELECT count(*) FROM (SELECT * FROM {fb} EXCEPT ALL SELECT * FROM {fa})"
+    ));
+    let describe = |file: &str| -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare(&format!("DESCRIBE SELECT * FROM {file}"))
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    (only_a, only_b, describe(&fa) == describe(&fb))
 }

@@ -80,19 +80,25 @@ pub(super) fn products(w: &mut World, rng: &mut ChaCha8Rng, truth: &mut Truth) {
         .iter()
         .enumerate()
         .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| 20_000 + i as i64)
+        .map(|(i, _)| w.id_base + 20_000 + i as i64)
         .collect();
     w.orderwise
         .variants
         .retain(|v| !unknown.contains(&v.variant_id));
     let amended = w.local(w.now - Duration::days(HISTORY_DAYS));
-    let mut id = 29_000;
+    let mut id = w.id_base + 29_000;
+    let tag = w.sku_tag.clone();
     let mut extra = |sku: &str, description: &str, discontinued: bool, is_kit: bool, sale: bool| {
         id += 1;
+        // The tile's tag goes after the first segment, as on the catalogue's own SKUs.
+        let sku = match sku.split_once('-') {
+            Some((first, rest)) => format!("{first}{tag}-{rest}"),
+            None => format!("{sku}{tag}"),
+        };
         OwVariant {
             variant_id: id,
-            sku: sku.into(),
-            product_code: sku.split('-').next().unwrap_or(sku).into(),
+            product_code: sku.split('-').next().unwrap_or(&sku).into(),
+            sku,
             description: description.into(),
             ean: None,
             discontinued,

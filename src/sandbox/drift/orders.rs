@@ -165,10 +165,10 @@ pub(in crate::sandbox) fn mirror_and_drift(
     }
 
     let mut first_total = true;
-    let mut order_id = 5000;
-    let mut line_id = 70_000;
-    let mut despatch_id = 9000;
-    let mut despatch_line_id = 40_000;
+    let mut order_id = w.id_base + 5000;
+    let mut line_id = w.id_base + 70_000;
+    let mut despatch_id = w.id_base + 9000;
+    let mut despatch_line_id = w.id_base + 40_000;
     let mut ow = std::mem::take(&mut w.orderwise);
     let phone_every = (n / (n / 100).max(5)).max(1);
     let unexpected_every = (n / (n / 1000).max(2)).max(1);
