@@ -19,8 +19,10 @@
 create macro money_text(x) as
     regexp_replace(cast(cast(x as decimal(18, 4)) as varchar), '(\.\d\d[1-9]*)0+$', '\1');
 
--- Centra orders with the figures reconcile compares, named for what they are.
-create table centra_order_figures as
+-- Centra orders with the figures reconcile compares, named for what they are. A view: a copy of
+-- every order's columns would be the session's largest table, and reading the Parquet file again
+-- costs less than holding it.
+create view centra_order_figures as
 select
     o.*,
     cast(o.number as varchar)        as order_key,   -- meets OrderWise's external_ref
@@ -45,12 +47,12 @@ select distinct orderwise_session as session_id from cfg_markets;
 -- Each Centra order with the one OrderWise order its values are compared against: the first live
 -- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift.
 create table matched_orders as
-with ranked as (
-    select w.*,
-           row_number() over (partition by w.external_ref_key
-                              order by (w.status = 'Cancelled'), w.order_id) as copy_rank
-    from ow_orders w
-    where w.external_ref_key is not null
+with first_copy as (   -- one aggregate per external reference, not a sort of every copy
+    select external_ref_key,
+           coalesce(min(order_id) filter (where status <> 'Cancelled'), min(order_id)) as order_id
+    from ow_orders
+    where external_ref_key is not null
+    group by external_ref_key
 )
 select
     c.order_key,
@@ -71,7 +73,8 @@ select
     w.discount_gross         as orderwise_discount,
     w.delivery_gross         as orderwise_shipping
 from centra_order_figures c
-join ranked w on w.external_ref_key = c.order_key and w.copy_rank = 1;
+join first_copy f on f.external_ref_key = c.order_key
+join ow_orders w on w.order_id = f.order_id;
 
 -- Matched orders live on both sides: their lines and shipments should agree.
 create view live_orders as
@@ -102,7 +105,8 @@ select sku_key, arg_min(sku, priority) as sku from (
     union all select sku_key, sku, 7 from ow_despatch_lines
 ) group by sku_key;
 
--- Units each Centra order line has shipped (shipped shipments only).
+-- Units each Centra order line has shipped (shipped shipments only); `tally plan` reads it for the
+-- lines of the orders it acts on.
 create view centra_shipped_by_line as
 select sl.order_line_id, sum(sl.quantity) as shipped
 from centra_shipment_lines sl
@@ -111,17 +115,29 @@ where s.is_shipped
 group by sl.order_line_id;
 
 -- Units of Centra orders OrderWise does not have yet, still to ship, per SKU and the Centra
--- warehouse their market draws from: stock already promised, not drift.
+-- warehouse their market draws from: stock already promised, not drift. Shipped units are summed
+-- for those orders' lines only, not for every shipment line.
 create view in_flight_units as
-select m.centra_warehouse, l.sku_key, sum(l.quantity - coalesce(sh.shipped, 0)) as units
-from centra_order_figures o
-join cfg_markets m on m.centra_market = o.market
-join centra_order_lines l on l.order_number = o.number
-left join centra_shipped_by_line sh on sh.order_line_id = l.line_id
-where o.status in ('CONFIRMED', 'PROCESSING')
-  and o.order_key not in (select order_key from orders_in_orderwise)
-  and l.sku_key is not null
-group by all;
+with open_lines as (
+    select m.centra_warehouse, l.line_id, l.sku_key, l.quantity
+    from centra_order_figures o
+    join cfg_markets m on m.centra_market = o.market
+    join centra_order_lines l on l.order_number = o.number
+    where o.status in ('CONFIRMED', 'PROCESSING')
+      and o.order_key not in (select order_key from orders_in_orderwise)
+      and l.sku_key is not null
+), shipped as (
+    select sl.order_line_id, sum(sl.quantity) as shipped
+    from centra_shipment_lines sl
+    join centra_shipments s on s.shipment_id = sl.shipment_id
+    where s.is_shipped
+      and sl.order_line_id in (select line_id from open_lines)
+    group by sl.order_line_id
+)
+select o.centra_warehouse, o.sku_key, sum(o.quantity - coalesce(s.shipped, 0)) as units
+from open_lines o
+left join shipped s on s.order_line_id = o.line_id
+group by o.centra_warehouse, o.sku_key;
 
 -- OrderWise stock per SKU and Centra warehouse: the configured figure summed over the mapped
 -- locations, each location's negative figure counted as 0 and fractions rounded down.
@@ -131,15 +147,16 @@ select m.centra_warehouse, s.sku_key,
 from ow_stock s
 join cfg_warehouses m on m.orderwise_location = s.location_name
 cross join params p
-group by all;
+group by m.centra_warehouse, s.sku_key;
 
--- What Centra's free-to-allocate should be per SKU and mapped warehouse, beside what it is.
-create view stock_positions as
+-- What Centra's free-to-allocate should be per SKU and mapped warehouse, beside what it is. A
+-- table: three stock checks read it.
+create table stock_positions as
 with centra as (
     select warehouse as centra_warehouse, sku_key, sum(free_to_allocate) as centra_free
     from centra_stock
     where warehouse in (select centra_warehouse from cfg_warehouses)
-    group by all
+    group by warehouse, sku_key
 )
 select
     coalesce(c.centra_warehouse, w.centra_warehouse)                as centra_warehouse,
@@ -154,53 +171,53 @@ left join in_flight_units f
        on f.sku_key = coalesce(c.sku_key, w.sku_key)
       and f.centra_warehouse = coalesce(c.centra_warehouse, w.centra_warehouse);
 
--- A price per SKU to value stock at risk: the latest Centra unit price seen on an order line.
-create view sku_prices as
+-- A price per SKU to value stock at risk: the latest Centra unit price seen on an order line. A
+-- table: three stock checks read it.
+create table sku_prices as
 select l.sku_key, arg_max(l.unit_price, o.order_date) as unit_price, arg_max(o.currency, o.order_date) as currency
 from centra_order_lines l
 join centra_orders o on o.number = l.order_number
 where l.sku_key is not null
 group by l.sku_key;
 
--- Units per SKU on each side of a live order: Centra's ordered quantity and OrderWise's required.
+-- Units per SKU on each side of a live order: Centra's ordered quantity and OrderWise's required
+-- (null where that side has no line for the SKU). Both sides' lines in one aggregate on the
+-- order's number, rather than one per side and a full join of the two on text keys.
 create table order_line_quantities as
-with centra as (
-    select m.order_key, m.number, l.sku_key, sum(l.quantity) as qty
+select cast(number as varchar) as order_key, number, sku_key,
+       sum(centra_qty) as centra_qty, sum(orderwise_qty) as orderwise_qty
+from (
+    select m.number, l.sku_key, l.quantity as centra_qty, null as orderwise_qty
     from live_orders m join centra_order_lines l on l.order_number = m.number
     where l.sku_key is not null
-    group by all
-), orderwise as (
-    select m.order_key, m.number, l.sku_key, sum(l.qty_required) as qty
+    union all
+    select m.number, l.sku_key, null, l.qty_required
     from live_orders m join ow_order_lines l on l.order_id = m.orderwise_order_id
-    group by all
 )
-select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.number, w.number) as number,
-       coalesce(c.sku_key, w.sku_key) as sku_key, c.qty as centra_qty, w.qty as orderwise_qty
-from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
+group by number, sku_key;
 
 -- Shipped units per live order and SKU: Centra's shipped shipments against OrderWise's despatches,
 -- all of them and those older than the SLA (younger ones are not expected in Centra yet).
 create table shipment_quantities as
-with centra as (
-    select m.order_key, sl.sku_key, sum(sl.quantity) as qty
+select cast(number as varchar) as order_key, sku_key,
+       coalesce(sum(shipped), 0) as centra_shipped,
+       coalesce(sum(despatched), 0) as orderwise_despatched,
+       coalesce(sum(despatched_before_sla), 0) as orderwise_despatched_before_sla
+from (
+    select m.number, sl.sku_key, sl.quantity as shipped, null as despatched,
+           null as despatched_before_sla
     from live_orders m
     join centra_shipments s on s.order_number = m.number and s.is_shipped
     join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
-    group by all
-), orderwise as (
-    select m.order_key, dl.sku_key,
-           sum(dl.qty) as qty,
-           sum(case when d.despatched_at < p.sla_cutoff then dl.qty else 0 end) as old_qty
+    union all
+    select m.number, dl.sku_key, null, dl.qty,
+           case when d.despatched_at < p.sla_cutoff then dl.qty else 0 end
     from live_orders m
     join ow_despatches d on d.order_id = m.orderwise_order_id
     join ow_despatch_lines dl on dl.despatch_id = d.despatch_id
     cross join params p
-    group by all
 )
-select coalesce(c.order_key, w.order_key) as order_key, coalesce(c.sku_key, w.sku_key) as sku_key,
-       coalesce(c.qty, 0) as centra_shipped, coalesce(w.qty, 0) as orderwise_despatched,
-       coalesce(w.old_qty, 0) as orderwise_despatched_before_sla
-from centra c full join orderwise w on w.order_key = c.order_key and w.sku_key = c.sku_key;
+group by number, sku_key;
 
 -- Live orders with despatches older than the SLA and no shipped Centra shipment: Centra never
 -- heard of the despatch. (Once Centra has shipped, quantities are compared SKU by SKU instead:
@@ -252,4 +269,4 @@ select month, market, currency,
        coalesce(sum(discounts) filter (where side = 'orderwise'), 0) as o_discounts,
        coalesce(sum(shipping) filter (where side = 'orderwise'), 0)  as o_shipping
 from period_sides
-group by all;
+group by month, market, currency;

@@ -5,14 +5,18 @@
 -- title: One Centra order exists more than once in OrderWise
 -- remedy: Cancel the extra OrderWise orders before they are picked and invoiced twice.
 -- amount: the order's gross once for each extra live copy: booked again for nothing.
-with copies as (   -- live OrderWise orders per Centra order number
-    select external_ref_key,
-           count(*)                                          as n,
-           string_agg(order_number, ', ' order by order_id) as order_numbers
+with live as (     -- live OrderWise orders that carry a Centra order number
+    select external_ref_key, order_id, order_number
     from ow_orders
     where external_ref_key is not null and status <> 'Cancelled'
-    group by external_ref_key
-    having count(*) > 1
+), copies as (     -- the numbers carried more than once, then their copies listed
+    select l.external_ref_key,
+           count(*)                                            as n,
+           string_agg(l.order_number, ', ' order by l.order_id) as order_numbers
+    from live l
+    where l.external_ref_key in (select external_ref_key from live
+                                 group by external_ref_key having count(*) > 1)
+    group by l.external_ref_key
 )
 select
     c.order_key                                                   as order_number,

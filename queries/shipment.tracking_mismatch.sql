@@ -6,30 +6,32 @@
 -- remedy: Copy the consignment number from the OrderWise despatch to the Centra shipment.
 -- amount: none.
 -- A Centra tracking number must be one of the order's OrderWise despatch numbers (trimmed, any case).
-with orderwise as (
-    select m.order_key, upper(trim(d.tracking_number)) as tracking
+with orderwise as (   -- joined on the order's number: an integer key, not its text
+    select m.number, upper(trim(d.tracking_number)) as tracking
     from live_orders m join ow_despatches d on d.order_id = m.orderwise_order_id
     where nullif(trim(d.tracking_number), '') is not null
-), orderwise_by_order as (
-    select order_key, string_agg(tracking, ', ' order by tracking) as tracking
-    from orderwise group by order_key
 ), centra as (
-    select m.order_key, trim(s.tracking_number) as tracking
+    select m.number, trim(s.tracking_number) as tracking
     from live_orders m join centra_shipments s on s.order_number = m.number and s.is_shipped
     where nullif(trim(s.tracking_number), '') is not null
 ), unknown as (   -- Centra numbers the order's despatches do not carry
-    select c.order_key, string_agg(c.tracking, ', ' order by c.tracking) as tracking
+    select c.number, string_agg(c.tracking, ', ' order by c.tracking) as tracking
     from centra c
-    where not exists (select 1 from orderwise o where o.order_key = c.order_key and o.tracking = upper(c.tracking))
-    group by c.order_key
+    where not exists (select 1 from orderwise o where o.number = c.number and o.tracking = upper(c.tracking))
+    group by c.number
+), orderwise_by_order as (   -- the despatch numbers, listed for those orders only
+    select number, string_agg(tracking, ', ' order by tracking) as tracking
+    from orderwise
+    where number in (select number from unknown)
+    group by number
 )
 select
-    u.order_key                                                   as order_number,
+    cast(u.number as varchar)                                     as order_number,
     u.tracking                                                    as centra_value,
     o.tracking                                                    as orderwise_value,
     null                                                          as difference,
     null                                                          as amount,
     null                                                          as currency,
-    format('Order {}: Centra shows tracking {} but OrderWise despatched under {}.', u.order_key, u.tracking, o.tracking) as detail
+    format('Order {}: Centra shows tracking {} but OrderWise despatched under {}.', u.number, u.tracking, o.tracking) as detail
 from unknown u
-join orderwise_by_order o on o.order_key = u.order_key
+join orderwise_by_order o on o.number = u.number

@@ -18,18 +18,18 @@ with session_markets as (
     select order_key, any_value(market) as market, min(created_at) as placed_at
     from centra_order_figures
     where order_key in (select order_number from exceptions)
-    group by all
+    group by order_key
 ), orderwise as (
     select w.order_id, any_value(s.market) as market, min(w.order_datetime) as placed_at
     from ow_orders w left join session_markets s on s.orderwise_session = w.session_id
     where w.order_id in (select ow_order_id from exceptions)
-    group by all
+    group by w.order_id
 ), despatched as (   -- the latest despatch of each Centra order's OrderWise copies
     select o.external_ref_key as order_key, max(d.despatched_at) as despatched_at
     from ow_despatches d
     join ow_orders o on o.order_id = d.order_id
     where o.external_ref_key in (select order_number from exceptions)
-    group by all
+    group by o.external_ref_key
 )
 select
     x.* replace (

@@ -39,9 +39,11 @@ pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
     let conn = Connection::open_in_memory_with_flags(config)
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    // Insertion order is not kept (DuckDB may then aggregate and join in parallel without it):
+    // every file reconcile writes is ordered explicitly, in a total order.
     conn.execute_batch(&format!(
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;
-         SET memory_limit = {}; SET temp_directory = {};",
+         SET memory_limit = {}; SET temp_directory = {}; SET preserve_insertion_order = false;",
         sql_string(&cfg.engine.memory_limit),
         sql_string(&cfg.engine.temp_directory.to_string_lossy()),
     ))
