@@ -1,0 +1,339 @@
+//! Ten million orders on two cores (issue 11): the whole catalogue, side by side with its floor.
+//!
+//! On one snapshot of `TALLY_SCALE_ORDERS` orders (default 10,000,000; written once by
+//! `tally sandbox --write-snapshot` under `TALLY_SCALE_DIR`, default `/var/tmp/tally-scale`, and
+//! reused), each of these runs in a process of its own, timed wall-clock with its peak RSS:
+//! - `tally reconcile`: the whole catalogue, its exceptions compared with the truth as multisets;
+//! - the order-level checks alone (the shared tables and `order.*`), in-process from the library;
+//! - a bare DuckDB join of the two order files comparing gross, VAT, discount and shipping: the
+//!   floor for the order checks;
+//! - the same comparison in polars (lazy API, streaming engine), from the bench-only crate in
+//!   `benches/polars/` (built on first use; skipped with the reason when it cannot be built, or
+//!   when `TALLY_SCALE_NO_POLARS` is set).
+//!
+//! It prints each figure, the ratios, and the per-check and per-step times of `summary.json`.
+//! Run: `cargo bench --bench scale`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Set in a child process this bench starts: which measured part to run.
+const CHILD: &str = "TALLY_SCALE_CHILD";
+/// The world's seed and moment, fixed so the snapshot is the same every time it is written.
+const SEED: u64 = 11;
+const AT: &str = "2026-11-08T10:00:00Z";
+
+fn main() {
+    if let Ok(part) = std::env::var(CHILD) {
+        let snapshot = std::env::var("TALLY_SCALE_SNAPSHOT").expect("snapshot");
+        let config = std::env::var("TALLY_SCALE_CONFIG").expect("config");
+        child(&part, Path::new(&snapshot), Path::new(&config));
+        return;
+    }
+    let orders: usize = std::env::var("TALLY_SCALE_ORDERS")
+        .ok()
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(10_000_000);
+    let root = PathBuf::from(
+        std::env::var("TALLY_SCALE_DIR").unwrap_or_else(|_| "/var/tmp/tally-scale".into()),
+    )
+    .join(orders.to_string());
+    let world = World::ensure(&root, orders);
+    println!(
+        "snapshot: {} ({} orders, seed {SEED}, at {AT})",
+        world.snapshot.display(),
+        orders
+    );
+
+    let tally = Run::measure(
+        "tally reconcile: whole catalogue",
+        Command::new(env!("CARGO_BIN_EXE_tally")).args([
+            "reconcile".as_ref(),
+            world.snapshot.as_os_str(),
+            "--config".as_ref(),
+            world.config.as_os_str(),
+        ]),
+    );
+    let (missed, extra, found) = world.against_truth();
+    println!(
+        "  exceptions: {found}; against the truth: {missed} missed, {extra} extra{}",
+        if missed == 0 && extra == 0 {
+            " (exact)"
+        } else {
+            "  <-- NOT EXACT"
+        }
+    );
+    let order_checks = Run::measure("order-level checks alone", &mut world.child("order-checks"));
+    let duckdb = Run::measure(
+        "bare DuckDB join (4 money fields)",
+        &mut world.child("duckdb"),
+    );
+    let polars = if std::env::var_os("TALLY_SCALE_NO_POLARS").is_some() {
+        Err("TALLY_SCALE_NO_POLARS is set".to_string())
+    } else {
+        polars_binary()
+    };
+    let polars = polars.map(|bin| {
+        Run::measure(
+            "polars lazy, streaming engine",
+            Command::new(bin).arg(&world.snapshot),
+        )
+    });
+
+    println!();
+    println!("{:<36} {:>9} {:>12}", "part", "wall", "peak RSS");
+    let parts: Vec<&Run> = [Some(&tally), Some(&order_checks), Some(&duckdb)]
+        .into_iter()
+        .flatten()
+        .chain(polars.as_ref().ok())
+        .collect();
+    for r in &parts {
+        println!(
+            "{:<36} {:>8.2}s {:>9} MB",
+            r.label,
+            r.wall.as_secs_f64(),
+            r.peak_rss_kb / 1024
+        );
+    }
+    let ratio = |a: &Run, b: &Run| a.wall.as_secs_f64() / b.wall.as_secs_f64();
+    println!(
+        "order checks / bare DuckDB join: {:.2}x (goal: at most 1.3x)",
+        ratio(&order_checks, &duckdb)
+    );
+    match &polars {
+        Ok(p) => {
+            println!(
+                "polars / bare DuckDB join: {:.2}x; polars / order checks: {:.2}x (goal: at least 3x)",
+                ratio(p, &duckdb),
+                ratio(p, &order_checks)
+            );
+            if p.stdout.trim() != duckdb.stdout.trim() {
+                println!(
+                    "  polars counted {} differing orders, DuckDB {}  <-- NOT THE SAME",
+                    p.stdout.trim(),
+                    duckdb.stdout.trim()
+                );
+            }
+        }
+        Err(why) => println!("polars: not run ({why})"),
+    }
+    world.print_timings();
+}
+
+/// The snapshot under test, its configuration and truth.
+struct World {
+    snapshot: PathBuf,
+    config: PathBuf,
+    truth: PathBuf,
+}
+
+impl World {
+    /// The snapshot of `orders` orders under `root`, written (and its writing measured) when absent.
+    fn ensure(root: &Path, orders: usize) -> World {
+        let snapshots = root.join("snapshots");
+        let config = root.join("tally.toml");
+        let truth = root.join("truth.jsonl");
+        if latest(&snapshots).is_none() || !config.is_file() || !truth.is_file() {
+            let _ = std::fs::remove_dir_all(root);
+            std::fs::create_dir_all(root).expect("scale directory");
+            Run::measure(
+                "tally sandbox --write-snapshot",
+                Command::new(env!("CARGO_BIN_EXE_tally"))
+                    .args(["sandbox", "--seed", &SEED.to_string(), "--at", AT])
+                    .args(["--orders", &orders.to_string()])
+                    .arg("--write-snapshot")
+                    .arg(&snapshots)
+                    .arg("--truth")
+                    .arg(&truth)
+                    .arg("--write-config")
+                    .arg(&config),
+            );
+        }
+        World {
+            snapshot: latest(&snapshots).expect("a written snapshot"),
+            config,
+            truth,
+        }
+    }
+
+    /// This bench again, as a child running `part`.
+    fn child(&self, part: &str) -> Command {
+        let mut c = Command::new(std::env::current_exe().expect("the bench's path"));
+        c.env(CHILD, part)
+            .env("TALLY_SCALE_SNAPSHOT", &self.snapshot)
+            .env("TALLY_SCALE_CONFIG", &self.config);
+        c
+    }
+
+    /// (missed, extra, found): the reported exceptions against the truth, as multisets of (check,
+    /// key). (The bundled DuckDB has no JSON reader: the truth's lines are read here.)
+    fn against_truth(&self) -> (i64, i64, i64) {
+        let mut counts: std::collections::HashMap<(String, String), i64> = Default::default();
+        let truth = std::fs::read_to_string(&self.truth).expect("the truth");
+        for line in truth.lines().filter(|l| !l.trim().is_empty()) {
+            let e: serde_json::Value = serde_json::from_str(line).expect("a truth line");
+            let at = |f: &str| e[f].as_str().expect("check and key").to_string();
+            *counts.entry((at("check"), at("key"))).or_default() += 1;
+        }
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        let sql = format!(
+            "SELECT \"check\", key FROM read_parquet('{}')",
+            self.snapshot.join("exceptions.parquet").display()
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let mut found = 0;
+        for row in stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .unwrap()
+        {
+            *counts.entry(row.unwrap()).or_default() -= 1;
+            found += 1;
+        }
+        let missed = counts.values().filter(|&&n| n > 0).sum();
+        let extra = counts.values().filter(|&&n| n < 0).map(|n| -n).sum();
+        (missed, extra, found)
+    }
+
+    /// The per-check and per-step times of the whole catalogue's `summary.json`, slowest first.
+    fn print_timings(&self) {
+        let summary: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.snapshot.join("summary.json")).expect("summary.json"),
+        )
+        .expect("summary.json parses");
+        let mut rows: Vec<(String, u64)> = Vec::new();
+        for s in summary["steps"].as_array().into_iter().flatten() {
+            rows.push((
+                s["step"].as_str().unwrap_or("?").to_string(),
+                s["millis"].as_u64().unwrap_or(0),
+            ));
+        }
+        for c in summary["checks"].as_array().into_iter().flatten() {
+            rows.push((
+                format!("check {}", c["check"].as_str().unwrap_or("?")),
+                c["millis"].as_u64().unwrap_or(0),
+            ));
+        }
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        println!();
+        println!("whole catalogue, by step and check (summary.json):");
+        for (what, ms) in rows {
+            println!("  {ms:>7} ms  {what}");
+        }
+    }
+}
+
+/// The newest snapshot directory under `root`.
+fn latest(root: &Path) -> Option<PathBuf> {
+    tally::extract::latest(root)
+}
+
+/// One measured process: wall time, peak resident memory and what it printed.
+struct Run {
+    label: String,
+    wall: Duration,
+    peak_rss_kb: i64,
+    stdout: String,
+}
+
+impl Run {
+    /// Runs `command` to its end, measuring it; panics (with its output) when it fails.
+    #[expect(
+        clippy::zombie_processes,
+        reason = "the child is reaped by wait4, which also returns its peak RSS"
+    )]
+    fn measure(label: &str, command: &mut Command) -> Run {
+        let started = Instant::now();
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        let (mut out, mut err) = (String::new(), String::new());
+        use std::io::Read;
+        let stderr = child.stderr.take().expect("piped");
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::BufReader::new(stderr).read_to_string(&mut s);
+            s
+        });
+        let _ = child.stdout.take().expect("piped").read_to_string(&mut out);
+        err.push_str(&reader.join().unwrap_or_default());
+        // wait4, not Child::wait: it also returns the child's resource usage (peak RSS).
+        let mut status = 0;
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let pid = child.id() as libc::pid_t;
+        // SAFETY: waits for our own child; status and usage are valid out-pointers.
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let wall = started.elapsed();
+        assert_eq!(waited, pid, "{label}: wait4 failed");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "{label} failed (status {status}):\n{out}\n{err}"
+        );
+        let run = Run {
+            label: label.into(),
+            wall,
+            peak_rss_kb: usage.ru_maxrss,
+            stdout: out,
+        };
+        println!(
+            "{label}: {:.2} s, peak RSS {} MB",
+            run.wall.as_secs_f64(),
+            run.peak_rss_kb / 1024
+        );
+        run
+    }
+}
+
+/// Builds `benches/polars` (release, its own target directory) and returns its binary, or why not.
+fn polars_binary() -> Result<PathBuf, String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/polars/Cargo.toml");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("polars-baseline");
+    eprintln!("building the polars baseline (first time: several minutes)...");
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .map_err(|e| format!("cargo: {e}"))?;
+    if !built.success() {
+        return Err(format!("cargo build of {} failed", manifest.display()));
+    }
+    Ok(target.join("release/tally-polars-baseline"))
+}
+
+/// A measured part, run in this child process.
+fn child(part: &str, snapshot: &Path, config: &Path) {
+    match part {
+        "order-checks" => {
+            let cfg = tally::config::Config::load(config).expect("configuration");
+            let found =
+                tally::reconcile::run_only(snapshot, &cfg, |c| c.name.starts_with("order."))
+                    .expect("the order checks run");
+            println!("{found}");
+        }
+        "duckdb" => {
+            let conn = duckdb::Connection::open_in_memory().unwrap();
+            let file = |name: &str| format!("read_parquet('{}')", snapshot.join(name).display());
+            let sql = format!(
+                "SELECT count(*)
+                 FROM {} c
+                 JOIN {} w ON w.external_ref_key = CAST(c.number AS VARCHAR)
+                 WHERE c.gross <> w.total_gross
+                    OR c.tax_included + c.tax_added <> w.total_vat
+                    OR c.discounts + w.discount_gross <> 0
+                    OR c.shipping <> w.delivery_gross",
+                file("centra/orders.parquet"),
+                file("orderwise/orders.parquet")
+            );
+            let n: i64 = conn.query_row(&sql, [], |r| r.get(0)).unwrap();
+            println!("{n}");
+        }
+        other => panic!("unknown part {other}"),
+    }
+}
