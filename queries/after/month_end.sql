@@ -11,8 +11,9 @@ with explaining(check_name, priority) as (
            ('finance.period_cutoff', 5), ('order.currency_mismatch', 6),
            ('order.total_mismatch', 7), ('order.tax_mismatch', 8),
            ('order.discount_mismatch', 9), ('order.shipping_mismatch', 10)
-), figures as (   -- each order's part; most are zero and dropped before any text is built
+), parts as (
     select month, market, currency, order_ref,
+           string_agg(orderwise_order_number, ', ' order by orderwise_order_number) as orderwise_orders,
            count(*) filter (where side = 'orderwise') - count(*) filter (where side = 'centra') as orders,
            sum(case when side = 'orderwise' then net else -net end)             as net,
            sum(case when side = 'orderwise' then vat else -vat end)             as vat,
@@ -22,14 +23,6 @@ with explaining(check_name, priority) as (
     from period_sides
     group by month, market, currency, order_ref
     having orders <> 0 or net <> 0 or vat <> 0 or gross <> 0 or discounts <> 0 or shipping <> 0
-), parts as (     -- with the OrderWise orders behind each part
-    select f.month, f.market, f.currency, f.order_ref,
-           (select string_agg(s.orderwise_order_number, ', ' order by s.orderwise_order_number)
-            from period_sides s
-            where s.month = f.month and s.market = f.market and s.currency = f.currency
-              and s.order_ref = f.order_ref) as orderwise_orders,
-           f.orders, f.net, f.vat, f.gross, f.discounts, f.shipping
-    from figures f
 ), candidates as (
     select p.month, p.market, p.currency, p.order_ref, x.priority, x.check_name
     from parts p
