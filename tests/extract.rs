@@ -480,14 +480,9 @@ async fn an_order_post_answered_without_an_id_fails_clearly() {
 async fn a_written_snapshot_equals_an_extracted_one() {
     for seed in [3, 8] {
         let tmp = tempfile::tempdir().unwrap();
-        let world = common::world(seed, 700);
+        let params = common::params(seed, 700);
+        let world = tally::sandbox::generate::generate(&params);
         let now = world.now;
-        let params = tally::sandbox::Params {
-            seed,
-            orders: 700,
-            now,
-            tile: 0,
-        };
         let written =
             tally::sandbox::snapshot::write(&params, &tmp.path().join("written")).unwrap();
         assert_eq!(written.truth, world.truth, "seed {seed}: the same business");

@@ -174,13 +174,7 @@ async fn since_window_extracts_recent_changes_and_reconcile_warns() {
 fn a_snapshot_written_in_tiles_reconciles_to_its_truth() {
     for seed in [6, 7] {
         let tmp = tempfile::tempdir().unwrap();
-        let now = common::world(seed, 10).now;
-        let params = tally::sandbox::Params {
-            seed,
-            orders: 1500,
-            now,
-            tile: 0,
-        };
+        let params = common::params(seed, 1500);
         let written =
             tally::sandbox::snapshot::write_in_tiles(&params, 500, &tmp.path().join("snapshots"))
                 .unwrap();

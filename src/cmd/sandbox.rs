@@ -85,12 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
             let written = sandbox::snapshot::write(&params, root)?;
             if let Some(path) = &args.truth {
-                sandbox::write_truth(&written.truth, path)?;
-                eprintln!(
-                    "expected exceptions: {} ({})",
-                    written.truth.len(),
-                    path.display()
-                );
+                write_truth(&written.truth, path)?;
             }
             if let Some(path) = &args.write_config {
                 std::fs::write(path, written.config.to_toml())?;
@@ -102,12 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         eprintln!("generating {} orders (seed {})...", args.orders, args.seed);
         let world = sandbox::generate::generate(&params);
         if let Some(path) = &args.truth {
-            sandbox::write_truth(&world.truth, path)?;
-            eprintln!(
-                "expected exceptions: {} ({})",
-                world.truth.len(),
-                path.display()
-            );
+            write_truth(&world.truth, path)?;
         }
         let plan = match args.plan {
             Plan::Default => RatePlan::DEFAULT,
@@ -189,4 +179,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         sb.stop().await;
         Ok(0)
     })
+}
+
+/// Writes the expected exceptions to `path` and says how many.
+fn write_truth(truth: &[sandbox::Expected], path: &std::path::Path) -> std::io::Result<()> {
+    sandbox::write_truth(truth, path)?;
+    eprintln!("expected exceptions: {} ({})", truth.len(), path.display());
+    Ok(())
 }

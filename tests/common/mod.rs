@@ -36,18 +36,24 @@ pub fn world_at(seed: u64, orders: usize, now: DateTime<Utc>) -> World {
     })
 }
 
-/// A generated world, at `SPRING` for even seeds and `AUTUMN` for odd ones, so the suite covers
+/// What [`world`] generates: `SPRING` for even seeds and `AUTUMN` for odd ones, so the suite covers
 /// both summer-time changes.
-pub fn world(seed: u64, orders: usize) -> World {
-    world_at(
+pub fn params(seed: u64, orders: usize) -> Params {
+    Params {
         seed,
         orders,
-        at(if seed.is_multiple_of(2) {
+        now: at(if seed.is_multiple_of(2) {
             SPRING
         } else {
             AUTUMN
         }),
-    )
+        tile: 0,
+    }
+}
+
+/// A generated world (see [`params`]).
+pub fn world(seed: u64, orders: usize) -> World {
+    sandbox::generate::generate(&params(seed, orders))
 }
 
 /// Serves `world` with the given fault rate on a free loopback port.
