@@ -39,6 +39,7 @@ pub const TILE_ORDERS: usize = 100_000;
 
 /// A written snapshot, with what checking it needs.
 pub struct Written {
+    /// The committed snapshot's directory.
     pub dir: PathBuf,
     /// The exceptions reconcile must report, sorted.
     pub truth: Vec<Expected>,
