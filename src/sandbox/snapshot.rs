@@ -112,9 +112,11 @@ pub fn write(p: &Params, root: &Path) -> Result<Written, Error> {
     write_in_tiles(p, TILE_ORDERS, root)
 }
 
-/// [`write`], with tiles of at most `tile_orders` orders (tests use small ones).
+/// [`write`], with tiles of at most `tile_orders` orders (tests use small ones; never more than
+/// [`TILE_ORDERS`], which keeps each tile's ids inside its own range).
 pub fn write_in_tiles(p: &Params, tile_orders: usize, root: &Path) -> Result<Written, Error> {
-    let tiles = p.orders.div_ceil(tile_orders.max(1)).max(1);
+    let tile_orders = tile_orders.clamp(1, TILE_ORDERS);
+    let tiles = p.orders.div_ceil(tile_orders).max(1);
     let tile_params = |t: usize| Params {
         // The orders spread evenly; the first tiles take the remainder.
         orders: p.orders / tiles + usize::from(t < p.orders % tiles),
