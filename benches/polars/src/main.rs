@@ -13,7 +13,7 @@ fn main() -> PolarsResult<()> {
         .expect("usage: tally-polars-baseline SNAPSHOT_DIR");
     let scan = |file: &str| {
         LazyFrame::scan_parquet(
-            PlPath::new(&format!("{dir}/{file}")),
+            PlRefPath::new(format!("{dir}/{file}")),
             ScanArgsParquet::default(),
         )
     };
