@@ -134,7 +134,7 @@ impl World {
         let snapshots = root.join("snapshots");
         let config = root.join("tally.toml");
         let truth = root.join("truth.jsonl");
-        if latest(&snapshots).is_none() || !config.is_file() || !truth.is_file() {
+        if tally::extract::latest(&snapshots).is_none() || !config.is_file() || !truth.is_file() {
             let _ = std::fs::remove_dir_all(root);
             std::fs::create_dir_all(root).expect("scale directory");
             Run::measure(
@@ -151,7 +151,7 @@ impl World {
             );
         }
         World {
-            snapshot: latest(&snapshots).expect("a written snapshot"),
+            snapshot: tally::extract::latest(&snapshots).expect("a written snapshot"),
             config,
             truth,
         }
@@ -221,11 +221,6 @@ impl World {
             println!("  {ms:>7} ms  {what}");
         }
     }
-}
-
-/// The newest snapshot directory under `root`.
-fn latest(root: &Path) -> Option<PathBuf> {
-    tally::extract::latest(root)
 }
 
 /// One measured process: wall time, peak resident memory and what it printed.

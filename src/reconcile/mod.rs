@@ -110,33 +110,22 @@ impl Outcome {
 pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
     let snapshot = Snapshot::open(dir)?;
     let checks = checks()?;
-    let (conn, mut steps) = session::open_timed(&snapshot, cfg)?;
-    conn.execute_batch(&subject::exceptions_table())
-        .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    let (conn, mut steps) = open_for_checks(&snapshot, cfg)?;
     let mut timings = std::collections::BTreeMap::new();
     for check in &checks {
         let started = std::time::Instant::now();
         run_check(&conn, check, cfg)?;
         timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
-    let mut timed = |step: String, f: &mut dyn FnMut() -> Result<(), Error>| {
-        let started = std::time::Instant::now();
-        f()?;
-        steps.push(session::Step {
-            step,
-            millis: started.elapsed().as_millis() as u64,
-        });
-        Ok::<(), Error>(())
-    };
     for (file, sql) in catalogue::after_checks() {
-        timed(format!("queries/after/{file}"), &mut || {
-            conn.execute_batch(sql)
-                .map_err(|e| Error::duckdb(&format!("queries/after/{file}"), e))
+        let step = format!("queries/after/{file}");
+        session::timed(&mut steps, step.clone(), || {
+            conn.execute_batch(sql).map_err(|e| Error::duckdb(&step, e))
         })?;
     }
     // (check, key) is unique, so this order is total: the files are the same on every run.
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";
-    timed(format!("write {EXCEPTIONS_PARQUET}"), &mut || {
+    session::timed(&mut steps, format!("write {EXCEPTIONS_PARQUET}"), || {
         write_via(
             &conn,
             dir,
@@ -144,7 +133,7 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
             &format!("COPY ({ordered}) TO '{{}}' (FORMAT parquet)"),
         )
     })?;
-    timed(format!("write {EXCEPTIONS_CSV}"), &mut || {
+    session::timed(&mut steps, format!("write {EXCEPTIONS_CSV}"), || {
         write_via(
             &conn,
             dir,
@@ -152,7 +141,7 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
             &format!("COPY ({ordered}) TO '{{}}' (FORMAT csv, HEADER true)"),
         )
     })?;
-    timed(format!("write {PERIOD_ORDERS_PARQUET}"), &mut || {
+    session::timed(&mut steps, format!("write {PERIOD_ORDERS_PARQUET}"), || {
         write_via(
             &conn,
             dir,
@@ -183,10 +172,7 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
 /// always) and returns how many exceptions they found, writing nothing: for measuring a part of
 /// the catalogue on its own (`benches/scale.rs`).
 pub fn run_only(dir: &Path, cfg: &Config, select: impl Fn(&Check) -> bool) -> Result<i64, Error> {
-    let snapshot = Snapshot::open(dir)?;
-    let conn = session::open(&snapshot, cfg)?;
-    conn.execute_batch(&subject::exceptions_table())
-        .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    let (conn, _) = open_for_checks(&Snapshot::open(dir)?, cfg)?;
     for check in checks()?.iter().filter(|c| select(c)) {
         run_check(&conn, check, cfg)?;
     }
@@ -194,6 +180,18 @@ pub fn run_only(dir: &Path, cfg: &Config, select: impl Fn(&Check) -> bool) -> Re
         r.get::<_, i64>(0)
     })?;
     Ok(found[0])
+}
+
+/// The session over `snapshot` with its empty `exceptions` table, and how long each shared file
+/// took.
+fn open_for_checks(
+    snapshot: &Snapshot,
+    cfg: &Config,
+) -> Result<(duckdb::Connection, Vec<session::Step>), Error> {
+    let (conn, steps) = session::open_timed(snapshot, cfg)?;
+    conn.execute_batch(&subject::exceptions_table())
+        .map_err(|e| Error::duckdb("creating the exceptions table", e))?;
+    Ok((conn, steps))
 }
 
 /// Runs one check into the `exceptions` table. A row whose subject lacks what its key needs is an

@@ -26,6 +26,21 @@ pub struct Step {
     pub millis: u64,
 }
 
+/// Runs `f`, recording how long it took as `step` in `steps`.
+pub(crate) fn timed(
+    steps: &mut Vec<Step>,
+    step: String,
+    f: impl FnOnce() -> Result<(), Error>,
+) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    f()?;
+    steps.push(Step {
+        step,
+        millis: started.elapsed().as_millis() as u64,
+    });
+    Ok(())
+}
+
 /// Opens DuckDB over `snapshot` with `cfg`'s mappings and rules.
 pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
     open_timed(snapshot, cfg).map(|(conn, _)| conn)
@@ -136,13 +151,10 @@ pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<
     )?;
     let mut steps = Vec::new();
     for (file, sql) in super::catalogue::shared_views() {
-        let started = std::time::Instant::now();
-        conn.execute_batch(sql)
-            .map_err(|e| Error::duckdb(&format!("queries/{file}"), e))?;
-        steps.push(Step {
-            step: format!("queries/{file}"),
-            millis: started.elapsed().as_millis() as u64,
-        });
+        let step = format!("queries/{file}");
+        timed(&mut steps, step.clone(), || {
+            conn.execute_batch(sql).map_err(|e| Error::duckdb(&step, e))
+        })?;
     }
     Ok((conn, steps))
 }

@@ -9,6 +9,7 @@ use chrono::Duration;
 use rust_decimal::Decimal;
 
 use super::world::{Expected, Status, World};
+use crate::config::RawRules;
 use crate::model::sku_key;
 
 fn expected(check: &str, key: String) -> Expected {
@@ -210,7 +211,6 @@ type Period = (String, String, String);
 pub struct PeriodTotals {
     centra: BTreeMap<Period, Totals>,
     orderwise: BTreeMap<Period, Totals>,
-    tolerance: Decimal,
 }
 
 impl PeriodTotals {
@@ -273,15 +273,7 @@ impl PeriodTotals {
                 gross: o.total_gross,
             };
         }
-        PeriodTotals {
-            centra,
-            orderwise,
-            tolerance: cfg
-                .rules
-                .money_tolerance
-                .parse()
-                .expect("a decimal tolerance"),
-        }
+        PeriodTotals { centra, orderwise }
     }
 
     /// Adds another tile's totals to these.
@@ -292,12 +284,12 @@ impl PeriodTotals {
         for (k, t) in other.orderwise {
             *self.orderwise.entry(k).or_default() += t;
         }
-        self.tolerance = other.tolerance;
     }
 
-    /// The months, markets and currencies whose totals disagree: `finance.period_mismatch`.
-    pub fn mismatches(&self) -> Vec<Expected> {
-        let tolerance = self.tolerance;
+    /// The months, markets and currencies whose totals disagree under `rules`:
+    /// `finance.period_mismatch`.
+    pub fn mismatches(&self, rules: &RawRules) -> Vec<Expected> {
+        let tolerance: Decimal = rules.money_tolerance.parse().expect("a decimal tolerance");
         let keys: BTreeSet<_> = self
             .centra
             .keys()
@@ -328,5 +320,5 @@ impl PeriodTotals {
 
 /// Month totals per market and currency on both sides.
 fn periods(w: &World) -> Vec<Expected> {
-    PeriodTotals::of(w).mismatches()
+    PeriodTotals::of(w).mismatches(&w.config.rules)
 }

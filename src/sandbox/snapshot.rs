@@ -12,7 +12,7 @@
 //! Each row is what the sandbox's servers would answer, read the way the connectors read it: times
 //! at the second the APIs print, Centra's order lines without the fully cancelled ones (the
 //! connector does not ask for them), money fitted to `DECIMAL(18,4)` and OrderWise local times read
-//! in the configured zone, with the same warnings. `tests/pipeline.rs` proves a written snapshot
+//! in the configured zone, with the same warnings. `tests/extract.rs` proves a written snapshot
 //! equal to an extracted one, dataset by dataset, row for row.
 
 use std::path::{Path, PathBuf};
@@ -155,10 +155,10 @@ pub fn write_in_tiles(p: &Params, tile_orders: usize, root: &Path) -> Result<Wri
         }
         Ok::<(), Error>(())
     })?;
-    truth.extend(periods.mismatches());
+    let config = config.expect("at least one tile");
+    truth.extend(periods.mismatches(&config.rules));
     truth.sort();
     truth.dedup();
-    let config = config.expect("at least one tile");
     let origin = format!("sandbox seed {} (written without the network)", p.seed);
     let manifest = Manifest {
         tool: "tally".into(),
