@@ -4,8 +4,11 @@
 use std::fmt::Write;
 use std::path::Path;
 
-/// `pub const NAME: &[(&str, &str)]` holding (file name, text) of every `.sql` file in `dir`.
-fn embed(out: &mut String, name: &str, doc: &str, dir: &Path) {
+/// `pub const NAME: &[(&str, &str)]` holding (file name, text) of every `.sql` file in `dir`
+/// (`rel`, relative to the package). The generated code names each file from the package root
+/// at compile time, not by an absolute path, so a second checkout sharing the target directory
+/// never compiles the first one's queries.
+fn embed(out: &mut String, name: &str, doc: &str, dir: &Path, rel: &str) {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("a readable directory entry").path())
@@ -17,8 +20,8 @@ fn embed(out: &mut String, name: &str, doc: &str, dir: &Path) {
         let file = f.file_name().unwrap().to_string_lossy().into_owned();
         writeln!(
             out,
-            "    ({file:?}, include_str!({:?})),",
-            f.display().to_string()
+            "    ({file:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?}))),",
+            format!("/{rel}/{file}")
         )
         .unwrap();
     }
@@ -28,19 +31,23 @@ fn embed(out: &mut String, name: &str, doc: &str, dir: &Path) {
 fn main() {
     println!("cargo:rerun-if-changed=queries");
     println!("cargo:rerun-if-changed=queries/after");
-    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    // The manifest directory of this build, not of the one that compiled this script.
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let queries = Path::new(&root).join("queries");
     let mut out = String::new();
     embed(
         &mut out,
         "QUERY_FILES",
         "Every `queries/*.sql` file: (file name, text).",
         &queries,
+        "queries",
     );
     embed(
         &mut out,
         "AFTER_FILES",
         "Every `queries/after/*.sql` file: (file name, text), run once the checks have run.",
         &queries.join("after"),
+        "queries/after",
     );
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("queries.rs");
     std::fs::write(dest, out).unwrap();
