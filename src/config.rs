@@ -79,12 +79,26 @@ pub struct RawConfig {
     pub engine: Option<engine::RawEngine>,
 }
 
-/// `[centra]`: where the shop is and which environment variable holds its token.
+/// `[centra]`: where the shop is, which environment variable holds its token, and how much of the
+/// tenant's rate limits tally may use.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCentra {
     pub base_url: String,
     pub token_env: String,
+    /// The share of each rate-limit budget (per cent of the `rateLimits` quota) tally paces itself
+    /// to. Every integration on the tenant draws on the same buckets: lower it when others need
+    /// room at the same hours (an ERP connector, a marketplace feed).
+    #[serde(default = "default_budget_percent")]
+    pub budget_percent: u32,
+}
+
+/// `[centra] budget_percent` when unset. 95%: a full extraction on the default plan reads as fast
+/// as the tenant allows, and one request in twenty is left to whatever else shares the budget.
+pub const DEFAULT_BUDGET_PERCENT: u32 = 95;
+
+fn default_budget_percent() -> u32 {
+    DEFAULT_BUDGET_PERCENT
 }
 
 /// `[orderwise]`: where the ERP is, its credentials' variables and its export definition ids.
@@ -292,6 +306,15 @@ impl Config {
                     format!("is {url:?}; expected an http:// or https:// URL"),
                 ));
             }
+        }
+        if !(1..=100).contains(&raw.centra.budget_percent) {
+            return Err(invalid(
+                "centra.budget_percent".into(),
+                format!(
+                    "is {}; expected a share of the rate limits from 1 to 100 (per cent)",
+                    raw.centra.budget_percent
+                ),
+            ));
         }
         let stock_figure = match raw.stock.orderwise_figure.as_str() {
             "free" => StockFigure::Free,

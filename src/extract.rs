@@ -35,6 +35,50 @@ pub struct Options {
 pub struct Extracted {
     pub dir: PathBuf,
     pub manifest: Manifest,
+    /// How much of Centra's request budget the extraction used.
+    pub centra_rate: RequestRate,
+}
+
+/// Centra requests over the time Centra was read, against what its rate limits allow: how close to
+/// the bound an extraction ran (on the default plan, reading is rate-bound, not CPU-bound).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestRate {
+    /// Requests sent, retries and the `rateLimits` read included.
+    pub requests: u64,
+    /// From the first Centra request to the last answer.
+    pub seconds: f64,
+    /// The pace `rateLimits` and `[centra] budget_percent` gave.
+    pub pace: crate::connectors::centra::Pace,
+}
+
+impl RequestRate {
+    /// Requests per second achieved.
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.seconds.max(f64::EPSILON)
+    }
+    /// Requests per second the tenant's request quota allows.
+    pub fn allowed_per_second(&self) -> f64 {
+        f64::from(self.pace.allowed_per_10s) / 10.0
+    }
+    /// The share of the allowed rate used, in per cent.
+    pub fn percent_of_allowed(&self) -> f64 {
+        100.0 * self.per_second() / self.allowed_per_second()
+    }
+}
+
+impl std::fmt::Display for RequestRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} requests in {:.1} s: {:.2}/s of the {:.2}/s its rate limits allow ({:.0}%, paced to {}%)",
+            self.requests,
+            self.seconds,
+            self.per_second(),
+            self.allowed_per_second(),
+            self.percent_of_allowed(),
+            100 * self.pace.paced_per_10s / self.pace.allowed_per_10s.max(1),
+        )
+    }
 }
 
 fn host(url: &str) -> String {
@@ -97,7 +141,8 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
     let centra_products_bar = bar(&multi, "Centra products");
     let ow_bar = bar(&multi, "OrderWise rows");
     let centra_work = async {
-        centra.pace_from_rate_limits().await?;
+        let began = std::time::Instant::now();
+        let pace = centra.pace_from_rate_limits().await?;
         centra.markets(&mut markets).await?;
         centra.warehouses(&mut warehouses).await?;
         centra
@@ -114,7 +159,11 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
             )
             .await?;
         centra_orders_bar.finish();
-        Ok::<(), Error>(())
+        Ok::<RequestRate, Error>(RequestRate {
+            requests: centra.requests_sent(),
+            seconds: began.elapsed().as_secs_f64(),
+            pace,
+        })
     };
     let ow_work = async {
         orderwise
@@ -129,7 +178,7 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
         ow_bar.finish();
         Ok::<(), Error>(())
     };
-    tokio::try_join!(centra_work, ow_work)?;
+    let (centra_rate, ()) = tokio::try_join!(centra_work, ow_work)?;
 
     let files: Vec<FileEntry> = vec![
         order_sinks.orders.finish()?,
@@ -165,7 +214,11 @@ pub async fn run(cfg: &Config, secrets: &Secrets, opts: &Options) -> Result<Extr
     };
     let dir = writer.commit(manifest.clone())?;
     let manifest = crate::snapshot::Snapshot::open(&dir)?.manifest;
-    Ok(Extracted { dir, manifest })
+    Ok(Extracted {
+        dir,
+        manifest,
+        centra_rate,
+    })
 }
 
 /// The newest complete snapshot under `root`, if any.

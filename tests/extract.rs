@@ -323,6 +323,47 @@ async fn client_paces_itself_to_the_rate_limit_and_is_never_throttled() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extraction_reads_at_its_share_of_the_budget_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 100 requests per 10 s; 6,000 orders take some 35 Centra requests, so the run is rate-bound
+    // for over three seconds: paced to 95% it reads at over 90% of what the plan allows (the old
+    // pace, 80%, would not), and is never throttled.
+    let behaviour = tally::sandbox::Behaviour {
+        plan: tally::sandbox::RatePlan {
+            requests: 100,
+            mutations: 20,
+        },
+        ..Default::default()
+    };
+    let sb = tally::sandbox::serve(common::world(13, 6000), behaviour, "127.0.0.1:0")
+        .await
+        .unwrap();
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    assert_eq!(cfg.raw.centra.budget_percent, 95);
+    let extracted = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
+    let rate = extracted.centra_rate;
+    assert_eq!(
+        rate.requests,
+        sb.shared.stats.centra_requests.load(Ordering::Relaxed),
+        "the client's count of its requests is the server's"
+    );
+    assert!(rate.requests >= 30, "{rate}");
+    assert_eq!(rate.pace.allowed_per_10s, 100);
+    assert_eq!(rate.pace.paced_per_10s, 95);
+    assert!(
+        (90.0..=100.0).contains(&rate.percent_of_allowed()),
+        "{rate}"
+    );
+    assert_eq!(sb.shared.stats.throttled.load(Ordering::Relaxed), 0);
+    assert!(
+        rate.to_string()
+            .contains("of the 10.00/s its rate limits allow"),
+        "{rate}"
+    );
+    sb.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_requests_wait_as_retry_after_says() {
     let tmp = tempfile::tempdir().unwrap();
     // Every other request is a fault; half of Centra's faults are 429s with Retry-After (1 s) in

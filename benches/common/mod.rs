@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use chrono::Utc;
 use tally::config::{Config, Secrets};
 use tally::sandbox::{self, Behaviour, Params, Sandbox};

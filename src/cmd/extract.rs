@@ -40,6 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     let extracted = super::runtime()?.block_on(tally::extract::run(&cfg, &secrets, &opts))?;
     println!("snapshot: {}", extracted.dir.display());
+    println!("Centra: {}", extracted.centra_rate);
     for f in &extracted.manifest.files {
         println!("  {:>9} rows  {}", f.rows, f.file);
     }

@@ -140,6 +140,16 @@ pub struct Centra {
     url: String,
     token: String,
     token_env: String,
+    budget_percent: u32,
+}
+
+/// The pace a client set from `rateLimits`: what the tenant allows and what tally takes of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// The ten-second quota of the bucket that binds (requests, or mutations when writing).
+    pub allowed_per_10s: u32,
+    /// The requests per ten seconds the client paces itself to (`budget_percent` of the quota).
+    pub paced_per_10s: u32,
 }
 
 #[derive(Deserialize)]
@@ -156,11 +166,13 @@ struct GqlError {
 }
 
 impl Centra {
-    /// Connects to `base_url` with the token read from `token_env`.
+    /// Connects to `base_url` with the token read from `token_env`, to pace itself to
+    /// `budget_percent` of the tenant's rate limits once they are read.
     pub fn new(
         base_url: &str,
         token: String,
         token_env: &str,
+        budget_percent: u32,
         policy: RetryPolicy,
     ) -> Result<Centra, Error> {
         Ok(Centra {
@@ -168,7 +180,13 @@ impl Centra {
             url: format!("{}/graphql", base_url.trim_end_matches('/')),
             token,
             token_env: token_env.into(),
+            budget_percent: budget_percent.clamp(1, 100),
         })
+    }
+
+    /// Requests sent so far, retries included (what Centra's request bucket counts).
+    pub fn requests_sent(&self) -> u64 {
+        self.http.requests_sent()
     }
 
     /// Sends one query and returns its data, refusing any response that carries errors.
@@ -289,23 +307,28 @@ impl Centra {
             .collect())
     }
 
-    /// Paces every request to 80% of `budget` per ten seconds: the other fifth is left to the
-    /// integrations that share the tenant.
-    fn pace_to(&mut self, budget: i64) -> u32 {
-        let pace = ((budget * 4) / 5).max(1) as u32;
-        self.http.pace(pace, std::time::Duration::from_secs(10));
-        pace
+    /// Paces every request to `budget_percent` of `budget` per ten seconds, spread evenly: the
+    /// rest is left to the integrations that share the tenant. Rounded down, so the pace never
+    /// exceeds the share.
+    fn pace_to(&mut self, budget: i64) -> Pace {
+        let allowed = budget.clamp(1, i64::from(u32::MAX)) as u32;
+        let paced = ((u64::from(allowed) * u64::from(self.budget_percent)) / 100).max(1) as u32;
+        self.http.pace(paced, std::time::Duration::from_secs(10));
+        Pace {
+            allowed_per_10s: allowed,
+            paced_per_10s: paced,
+        }
     }
 
     /// Reads `rateLimits` and paces the client to the request budget (for extraction: reads).
-    pub async fn pace_from_rate_limits(&mut self) -> Result<u32, Error> {
+    pub async fn pace_from_rate_limits(&mut self) -> Result<Pace, Error> {
         let quotas = self.ten_second_quotas().await?;
         Ok(self.pace_to(quotas.get("REQUEST_COUNT").copied().unwrap_or(60)))
     }
 
     /// Reads `rateLimits` and paces every request to the smaller of the mutation and request
     /// budgets: applying a plan is mostly writes.
-    pub async fn pace_for_writes(&mut self) -> Result<u32, Error> {
+    pub async fn pace_for_writes(&mut self) -> Result<Pace, Error> {
         let quotas = self.ten_second_quotas().await?;
         let budget = quotas
             .get("MUTATION_COUNT")

@@ -9,6 +9,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -76,6 +77,8 @@ pub struct Http {
     system: &'static str,
     policy: RetryPolicy,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    /// Requests sent so far, retries included: what the source's rate limits count.
+    sent: Arc<AtomicU64>,
 }
 
 impl Http {
@@ -95,6 +98,7 @@ impl Http {
             system,
             policy,
             limiter: None,
+            sent: Arc::default(),
         })
     }
 
@@ -106,6 +110,11 @@ impl Http {
         };
         let quota = Quota::with_period(period / n.get()).expect("a positive period");
         self.limiter = Some(Arc::new(RateLimiter::direct(quota)));
+    }
+
+    /// How many requests this client (and its clones) has sent, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The underlying client, for building requests.
@@ -183,6 +192,7 @@ impl Http {
     }
 
     async fn once(&self, request: reqwest::RequestBuilder) -> Result<Reply, Attempt> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         let response = request.send().await.map_err(|e| Attempt::Transient {
             detail: describe(&e),
             retry_after: None,

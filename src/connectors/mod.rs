@@ -103,6 +103,7 @@ pub fn clients(
         &cfg.raw.centra.base_url,
         secrets.centra_token.clone(),
         &cfg.raw.centra.token_env,
+        cfg.raw.centra.budget_percent,
         retry,
     )?;
     let orderwise = orderwise::OrderWise::new(

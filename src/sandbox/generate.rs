@@ -200,6 +200,7 @@ fn config_template() -> RawConfig {
         centra: RawCentra {
             base_url: "http://127.0.0.1:0".into(),
             token_env: "TALLY_SANDBOX_CENTRA_TOKEN".into(),
+            budget_percent: crate::config::DEFAULT_BUDGET_PERCENT,
         },
         orderwise: RawOrderWise {
             base_url: "http://127.0.0.1:0/owapi".into(),
