@@ -64,6 +64,7 @@ select
     c.vat_total              as centra_vat,
     c.discount_total         as centra_discount,
     c.shipping_total         as centra_shipping,
+    c.order_month            as centra_month,
     w.order_id               as orderwise_order_id,
     w.order_number           as orderwise_order_number,
     w.status                 as orderwise_status,
@@ -71,7 +72,8 @@ select
     w.total_gross            as orderwise_gross,
     w.total_vat              as orderwise_vat,
     w.discount_gross         as orderwise_discount,
-    w.delivery_gross         as orderwise_shipping
+    w.delivery_gross         as orderwise_shipping,
+    w.order_month            as orderwise_month
 from centra_order_figures c
 join first_copy f on f.external_ref_key = c.order_key
 join ow_orders w on w.order_id = f.order_id;
@@ -180,9 +182,10 @@ join centra_orders o on o.number = l.order_number
 where l.sku_key is not null
 group by l.sku_key;
 
--- Units per SKU on each side of a live order: Centra's ordered quantity and OrderWise's required
--- (null where that side has no line for the SKU). Both sides' lines in one aggregate on the
--- order's number, rather than one per side and a full join of the two on text keys.
+-- The SKUs of live orders whose quantities differ: Centra's ordered quantity against OrderWise's
+-- required (null where that side has no line for the SKU). Both sides' lines in one aggregate on
+-- the order's number; only the differing SKUs are kept, so the table is as small as what the
+-- check reports rather than a row per line of every order.
 create table order_line_quantities as
 select cast(number as varchar) as order_key, number, sku_key,
        sum(centra_qty) as centra_qty, sum(orderwise_qty) as orderwise_qty
@@ -194,12 +197,18 @@ from (
     select m.number, l.sku_key, null, l.qty_required
     from live_orders m join ow_order_lines l on l.order_id = m.orderwise_order_id
 )
-group by number, sku_key;
+group by number, sku_key
+having coalesce(sum(centra_qty), 0) <> coalesce(sum(orderwise_qty), 0);
 
--- Shipped units per live order and SKU: Centra's shipped shipments against OrderWise's despatches,
--- all of them and those older than the SLA (younger ones are not expected in Centra yet).
-create table shipment_quantities as
-select cast(number as varchar) as order_key, sku_key,
+-- Shipped units of live orders: Centra's shipped shipments against OrderWise's despatches, all of
+-- them and those older than the SLA (younger ones are not expected in Centra yet). One pass over
+-- both sides' lines counts them per order and SKU and per order (grouping sets); only what the
+-- checks read is kept:
+--   per SKU, where Centra leads the despatches or lags the old ones (order_total = false);
+--   per order, where old despatches exist and Centra shipped nothing at all (order_total = true).
+create table shipment_tallies as
+select cast(number as varchar) as order_key, number, sku_key,
+       grouping(sku_key) = 1 as order_total,
        coalesce(sum(shipped), 0) as centra_shipped,
        coalesce(sum(despatched), 0) as orderwise_despatched,
        coalesce(sum(despatched_before_sla), 0) as orderwise_despatched_before_sla
@@ -217,23 +226,33 @@ from (
     join ow_despatch_lines dl on dl.despatch_id = d.despatch_id
     cross join params p
 )
-group by number, sku_key;
+group by grouping sets ((number, sku_key), (number))
+having case when grouping(sku_key) = 1
+            then coalesce(sum(despatched_before_sla), 0) > 0 and coalesce(sum(shipped), 0) = 0
+            else coalesce(sum(shipped), 0) > coalesce(sum(despatched), 0)
+              or coalesce(sum(shipped), 0) < coalesce(sum(despatched_before_sla), 0)
+       end;
+
+-- Per live order and SKU, shipped against despatched units, where they disagree.
+create view shipment_quantities as
+select order_key, number, sku_key, centra_shipped, orderwise_despatched, orderwise_despatched_before_sla
+from shipment_tallies
+where not order_total;
 
 -- Live orders with despatches older than the SLA and no shipped Centra shipment: Centra never
 -- heard of the despatch. (Once Centra has shipped, quantities are compared SKU by SKU instead:
 -- shipment.quantity_mismatch.)
-create table shipments_behind as
-select order_key, sum(centra_shipped) as centra_shipped, sum(orderwise_despatched_before_sla) as despatched_before_sla
-from shipment_quantities
-group by order_key
-having sum(orderwise_despatched_before_sla) > 0 and sum(centra_shipped) = 0;
+create view shipments_behind as
+select order_key, centra_shipped, orderwise_despatched_before_sla as despatched_before_sla
+from shipment_tallies
+where order_total;
 
 -- Month-end: each order's part in one system's totals per local month, market and currency.
 -- Centra counts the orders OrderWise should have, in mapped markets; OrderWise counts its orders in
 -- mapped sessions that are not Cancelled. A market is the market(s) of the order's session, so two
 -- markets sharing a session are one line ("Ireland + United Kingdom"). order_ref is the Centra
 -- number an order carries (OrderWise's external_ref), or OrderWise's own number where it has none.
-create table period_sides as
+create view period_sides as
 with session_markets as (
     select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
     from cfg_markets group by orderwise_session

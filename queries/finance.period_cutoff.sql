@@ -21,4 +21,4 @@ select
 from live_orders m
 join centra_orders c on c.number = m.number
 join ow_orders w on w.order_id = m.orderwise_order_id
-where c.order_month <> w.order_month
+where m.centra_month <> m.orderwise_month

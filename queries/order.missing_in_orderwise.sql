@@ -18,4 +18,6 @@ select
            e.number, e.status, money_text(e.gross_total), e.currency,
            strftime(e.created_at, '%Y-%m-%d %H:%M UTC'), e.market) as detail
 from expected_orders e
-where not exists (select 1 from ow_orders w where w.external_ref_key = e.order_key)
+-- matched_orders holds every Centra order OrderWise has under its reference (in any form): an
+-- anti-join on the integer number.
+where not exists (select 1 from matched_orders m where m.number = e.number)

@@ -22,4 +22,4 @@ from ow_orders w
 where w.session_id in (select session_id from web_sessions)
   and w.status <> 'Cancelled'
   and (w.external_ref_key is null
-       or not exists (select 1 from centra_order_figures c where c.order_key = w.external_ref_key))
+       or not exists (select 1 from matched_orders m where m.order_key = w.external_ref_key))

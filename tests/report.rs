@@ -499,23 +499,56 @@ fn the_month_end_workbook_holds_summary_json_figures_as_numbers_and_dates() {
 }
 
 #[test]
-fn summary_json_times_every_shared_file_after_step_and_output() {
+fn summary_json_times_every_shared_table_after_step_and_output() {
     let summary = &input().summary;
     let steps: Vec<&str> = summary.steps.iter().map(|s| s.step.as_str()).collect();
-    let mut expected: Vec<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries"))
-            .unwrap()
-            .filter_map(|e| {
-                let name = e.unwrap().file_name().to_string_lossy().into_owned();
-                (name.starts_with('_') && name.ends_with(".sql")).then(|| format!("queries/{name}"))
-            })
-            .collect();
+    // Every shared file and every after file, statement by statement: "queries/FILE: OBJECT".
+    let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            (name.starts_with('_') && name.ends_with(".sql")).then(|| format!("queries/{name}"))
+        })
+        .collect();
     for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/after")).unwrap() {
-        expected.push(format!(
+        files.push(format!(
             "queries/after/{}",
             e.unwrap().file_name().to_string_lossy()
         ));
     }
+    let mut expected: Vec<String> = Vec::new();
+    for file in &files {
+        let text =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+                .unwrap();
+        // Each statement a step of its own: named by the object it creates, else by its first
+        // three words ("drop table exceptions").
+        let created: Vec<String> =
+            text.lines()
+                .filter(|l| {
+                    ["create ", "drop ", "alter "]
+                        .iter()
+                        .any(|w| l.to_lowercase().starts_with(w))
+                })
+                .map(|l| {
+                    let words: Vec<&str> = l.split_whitespace().collect();
+                    match words.iter().position(|w| {
+                        ["table", "view", "macro"].contains(&w.to_lowercase().as_str())
+                    }) {
+                        Some(at) if words[0].eq_ignore_ascii_case("create") => {
+                            format!("{file}: {}", words[at + 1].split('(').next().unwrap())
+                        }
+                        _ => format!("{file}: {}", words[..3].join(" ").trim_end_matches(';')),
+                    }
+                })
+                .collect();
+        assert!(!created.is_empty(), "{file} creates nothing");
+        expected.extend(created);
+    }
+    assert!(
+        expected.contains(&"queries/_views.sql: matched_orders".to_string()),
+        "{expected:?}"
+    );
     for out in [
         "exceptions.parquet",
         "exceptions.csv",

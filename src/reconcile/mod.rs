@@ -11,6 +11,7 @@
 pub mod catalogue;
 mod periods;
 pub mod session;
+mod statements;
 pub mod subject;
 mod summary;
 
@@ -118,10 +119,7 @@ pub fn run(dir: &Path, cfg: &Config) -> Result<Outcome, Error> {
         timings.insert(check.name.clone(), started.elapsed().as_millis() as u64);
     }
     for (file, sql) in catalogue::after_checks() {
-        let step = format!("queries/after/{file}");
-        session::timed(&mut steps, step.clone(), || {
-            conn.execute_batch(sql).map_err(|e| Error::duckdb(&step, e))
-        })?;
+        session::run_timed(&conn, &mut steps, &format!("queries/after/{file}"), sql)?;
     }
     // (check, key) is unique, so this order is total: the files are the same on every run.
     let ordered = "SELECT * FROM exceptions ORDER BY \"check\", key";

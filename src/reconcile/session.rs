@@ -21,7 +21,8 @@ fn sql_string(s: &str) -> String {
 /// How long one step of a reconciliation took (`summary.json`'s `steps`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
-    /// `queries/_views.sql`, `queries/after/context.sql`, `write exceptions.parquet`...
+    /// `queries/_views.sql: matched_orders` (one per statement of a shared or after file),
+    /// `write exceptions.parquet`...
     pub step: String,
     pub millis: u64,
 }
@@ -41,12 +42,30 @@ pub(crate) fn timed(
     Ok(())
 }
 
+/// Runs the shared file `file` statement by statement, each timed as a step of its own
+/// (`queries/_views.sql: matched_orders`); an error names the statement.
+pub(crate) fn run_timed(
+    conn: &Connection,
+    steps: &mut Vec<Step>,
+    file: &str,
+    sql: &str,
+) -> Result<(), Error> {
+    for statement in super::statements::split(sql) {
+        let step = format!("{file}: {}", statement.name);
+        timed(steps, step.clone(), || {
+            conn.execute_batch(statement.sql)
+                .map_err(|e| Error::duckdb(&step, e))
+        })?;
+    }
+    Ok(())
+}
+
 /// Opens DuckDB over `snapshot` with `cfg`'s mappings and rules.
 pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
     open_timed(snapshot, cfg).map(|(conn, _)| conn)
 }
 
-/// [`open`], with how long each shared file (`queries/_*.sql`) took.
+/// [`open`], with how long each statement of the shared files (`queries/_*.sql`) took.
 pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<Step>), Error> {
     let config = duckdb::Config::default()
         .enable_autoload_extension(false)
@@ -151,10 +170,7 @@ pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<
     )?;
     let mut steps = Vec::new();
     for (file, sql) in super::catalogue::shared_views() {
-        let step = format!("queries/{file}");
-        timed(&mut steps, step.clone(), || {
-            conn.execute_batch(sql).map_err(|e| Error::duckdb(&step, e))
-        })?;
+        run_timed(&conn, &mut steps, &format!("queries/{file}"), sql)?;
     }
     Ok((conn, steps))
 }
