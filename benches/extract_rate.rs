@@ -4,8 +4,10 @@
 //! On the default plan an extraction is bound by the request budget, not by the machine, so the
 //! figures that matter are how much of the budget it used (requests per second against the rate
 //! `rateLimits` allows, counted by the client and by the server) and whether its memory stays flat
-//! as the shop grows ten times. The sandbox runs in this process; `tally extract` runs as a child,
-//! so its peak RSS is its own. `TALLY_EXTRACT_ORDERS` picks other sizes (comma-separated).
+//! as the shop grows ten times. The sandbox runs in this process; `tally extract` runs as a child
+//! started before the world is generated (a child forked later would have this process's memory
+//! counted in its peak RSS), so its peak RSS is its own. `TALLY_EXTRACT_ORDERS` picks other sizes
+//! (comma-separated).
 //! Run: `cargo bench --bench extract_rate` (about 20 minutes: 1M orders are some 5,000 requests at
 //! 5.7 per second).
 
@@ -15,7 +17,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 
 use chrono::Utc;
-use common::process::Run;
+use common::process::{Run, Started};
 use tally::sandbox::{self, Behaviour, Params, RatePlan};
 
 fn main() {
@@ -74,6 +76,30 @@ struct Row {
 
 /// Serves a business of `orders` orders on the default plan and extracts all of it in a child.
 fn extract_at(orders: usize) -> Row {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("tally.toml");
+    // The child first, while this process is small: a shell that waits for its go, then becomes
+    // `tally extract`.
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"read -r go && exec "$0" extract --config "$1" --out "$2""#)
+        .arg(env!("CARGO_BIN_EXE_tally"))
+        .arg(&config)
+        .arg(tmp.path().join("snapshots"));
+    let template = sandbox::generate::config_template();
+    for (var, value) in [
+        (&template.centra.token_env, sandbox::CENTRA_TOKEN),
+        (&template.orderwise.user_env, sandbox::ORDERWISE_USER),
+        (
+            &template.orderwise.password_env,
+            sandbox::ORDERWISE_PASSWORD,
+        ),
+    ] {
+        command.env(var, value);
+    }
+    let mut child = Started::spawn(&format!("tally extract, {orders} orders"), &mut command);
+
     let rt = tokio::runtime::Runtime::new().unwrap();
     eprintln!("generating {orders} orders...");
     let world = sandbox::generate::generate(&Params {
@@ -89,26 +115,9 @@ fn extract_at(orders: usize) -> Row {
     let sb = rt
         .block_on(sandbox::serve(world, behaviour, "127.0.0.1:0"))
         .unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("tally.toml");
     std::fs::write(&config, sb.config().to_toml()).unwrap();
-    let cfg = sb.config();
-    let env = sb.env();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tally"));
-    command
-        .arg("extract")
-        .arg("--config")
-        .arg(&config)
-        .arg("--out")
-        .arg(tmp.path().join("snapshots"));
-    for var in [
-        &cfg.centra.token_env,
-        &cfg.orderwise.user_env,
-        &cfg.orderwise.password_env,
-    ] {
-        command.env(var, env(var).expect("a sandbox credential"));
-    }
-    let run = Run::measure(&format!("tally extract, {orders} orders"), &mut command);
+    child.go("go");
+    let run = child.finish();
     print!("{}", run.stdout);
 
     // The client's own account: "Centra: N requests in S s: R/s of the A/s ...".

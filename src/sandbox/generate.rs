@@ -193,7 +193,9 @@ pub const CARRIERS: [(&str, &str, &str, &str); 3] = [
     ("DHL Parcel", "DHL", "DHL", "Parcel Connect"),
 ];
 
-fn config_template() -> RawConfig {
+/// The configuration of every generated world, with placeholder URLs (a served sandbox fills in
+/// its address): its credential variable names are known before any world exists.
+pub fn config_template() -> RawConfig {
     let m = markets();
     RawConfig {
         timezone: "Europe/London".into(),

@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 pub use generate::Params;
 pub use malformed::Malformed;
-pub use server::{Behaviour, RatePlan, Shared, ThrottleGap};
+pub use server::{
+    Behaviour, CENTRA_TOKEN, ORDERWISE_PASSWORD, ORDERWISE_USER, RatePlan, Shared, ThrottleGap,
+};
 pub use world::{Expected, World};
 
 use crate::config::RawConfig;
