@@ -13,7 +13,9 @@ with explaining(check_name, priority) as (
            ('order.discount_mismatch', 9), ('order.shipping_mismatch', 10)
 ), parts as (
     select month, market, currency, order_ref,
-           string_agg(orderwise_order_number, ', ' order by orderwise_order_number) as orderwise_orders,
+           -- the OrderWise numbers, sorted once the group is known (an ordered string_agg would sort
+           -- inside every one of the millions of groups, most of which agree and are dropped)
+           list(orderwise_order_number) filter (where orderwise_order_number is not null) as orderwise_numbers,
            count(*) filter (where side = 'orderwise') - count(*) filter (where side = 'centra') as orders,
            sum(case when side = 'orderwise' then net else -net end)             as net,
            sum(case when side = 'orderwise' then vat else -vat end)             as vat,
@@ -40,7 +42,9 @@ with explaining(check_name, priority) as (
     from candidates group by month, market, currency, order_ref
 )
 select
-    p.*,
+    p.month, p.market, p.currency, p.order_ref,
+    array_to_string(list_sort(p.orderwise_numbers), ', ') as orderwise_orders,
+    p.orders, p.net, p.vat, p.gross, p.discounts, p.shipping,
     coalesce(r.reason,
              case when c.created_at >= prm.settle_cutoff then 'settling'
                   when p.orders = 0
