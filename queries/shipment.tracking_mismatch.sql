@@ -6,24 +6,22 @@
 -- remedy: Copy the consignment number from the OrderWise despatch to the Centra shipment.
 -- amount: none.
 -- A Centra tracking number must be one of the order's OrderWise despatch numbers (trimmed, any case).
-with orderwise as (   -- joined on the order's number: an integer key, not its text
-    select m.number, upper(trim(d.tracking_number)) as tracking
-    from live_orders m join ow_despatches d on d.order_id = m.orderwise_order_id
-    where nullif(trim(d.tracking_number), '') is not null
-), centra as (
-    select m.number, trim(s.tracking_number) as tracking
+with centra as (   -- joined on the order's number: an integer key, not its text
+    select m.number, m.orderwise_order_id, trim(s.tracking_number) as tracking
     from live_orders m join centra_shipments s on s.order_number = m.number and s.is_shipped
     where nullif(trim(s.tracking_number), '') is not null
-), unknown as (   -- Centra numbers the order's despatches do not carry
-    select c.number, string_agg(c.tracking, ', ' order by c.tracking) as tracking
+), unknown as (   -- Centra numbers none of the order's despatches carry
+    select c.number, c.orderwise_order_id, string_agg(c.tracking, ', ' order by c.tracking) as tracking
     from centra c
-    where not exists (select 1 from orderwise o where o.number = c.number and o.tracking = upper(c.tracking))
-    group by c.number
+    where not exists (select 1 from ow_despatches d
+                      where d.order_id = c.orderwise_order_id
+                        and upper(trim(d.tracking_number)) = upper(c.tracking))
+    group by c.number, c.orderwise_order_id
 ), orderwise_by_order as (   -- the despatch numbers, listed for those orders only
-    select number, string_agg(tracking, ', ' order by tracking) as tracking
-    from orderwise
-    where number in (select number from unknown)
-    group by number
+    select u.number, string_agg(upper(trim(d.tracking_number)), ', ' order by upper(trim(d.tracking_number))) as tracking
+    from unknown u join ow_despatches d on d.order_id = u.orderwise_order_id
+    where nullif(trim(d.tracking_number), '') is not null
+    group by u.number
 )
 select
     cast(u.number as varchar)                                     as order_number,
