@@ -89,10 +89,6 @@ where m.centra_status in ('CONFIRMED', 'PROCESSING', 'SHIPPED')
 create view comparable_orders as
 select * from live_orders where centra_currency = orderwise_currency;
 
--- Centra order numbers OrderWise has in any form (any copy, any status).
-create view orders_in_orderwise as
-select distinct external_ref_key as order_key from ow_orders where external_ref_key is not null;
-
 -- SKUs are compared on sku_key (trimmed, case-folded): an exact match is also a key match, and a
 -- match on the key alone is reported once by product.sku_format, then treated as the same SKU here.
 -- The SKU shown is Centra's where Centra has it.
@@ -126,7 +122,8 @@ with open_lines as (
     join cfg_markets m on m.centra_market = o.market
     join centra_order_lines l on l.order_number = o.number
     where o.status in ('CONFIRMED', 'PROCESSING')
-      and o.order_key not in (select order_key from orders_in_orderwise)
+      -- not in OrderWise in any form (any copy, any status): matched_orders has every such order
+      and not exists (select 1 from matched_orders x where x.number = o.number)
       and l.sku_key is not null
 ), shipped as (
     select sl.order_line_id, sum(sl.quantity) as shipped
