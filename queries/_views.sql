@@ -171,12 +171,13 @@ left join in_flight_units f
       and f.centra_warehouse = coalesce(c.centra_warehouse, w.centra_warehouse);
 
 -- A price per SKU to value stock at risk: the latest Centra unit price seen on an order line. A
--- table: three stock checks read it.
+-- table: three stock checks read it. Only the SKUs whose stock is off need one (the stock checks
+-- report no other), so only their lines are joined to their orders.
 create table sku_prices as
 select l.sku_key, arg_max(l.unit_price, o.order_date) as unit_price, arg_max(o.currency, o.order_date) as currency
 from centra_order_lines l
 join centra_orders o on o.number = l.order_number
-where l.sku_key is not null
+where l.sku_key in (select sku_key from stock_positions where centra_free is distinct from expected_free)
 group by l.sku_key;
 
 -- The SKUs of live orders whose quantities differ: Centra's ordered quantity against OrderWise's
