@@ -91,9 +91,13 @@ select * from live_orders where centra_currency = orderwise_currency;
 
 -- SKUs are compared on sku_key (trimmed, case-folded): an exact match is also a key match, and a
 -- match on the key alone is reported once by product.sku_format, then treated as the same SKU here.
--- The SKU shown is Centra's where Centra has it.
+-- The SKU shown is Centra's where Centra has it. Every SKU of every line file is here, each with a
+-- small integer id: the line comparisons aggregate on (order number, sku_id), two integers, rather
+-- than on text.
 create table sku_names as
-select sku_key, arg_min(sku, priority) as sku from (
+select sku_key, arg_min(sku, priority) as sku,
+       cast(row_number() over (order by sku_key) as integer) as sku_id
+from (
     select sku_key, sku, 1 as priority from centra_products
     union all select sku_key, sku, 2 from centra_stock
     union all select sku_key, sku, 3 from centra_order_lines where sku is not null
@@ -101,7 +105,9 @@ select sku_key, arg_min(sku, priority) as sku from (
     union all select sku_key, sku, 5 from ow_stock
     union all select sku_key, sku, 6 from ow_order_lines
     union all select sku_key, sku, 7 from ow_despatch_lines
-) group by sku_key;
+    union all select sku_key, sku, 8 from centra_shipment_lines
+) where sku_key is not null
+group by sku_key;
 
 -- Units each Centra order line has shipped (shipped shipments only); `tally plan` reads it for the
 -- lines of the orders it acts on.
@@ -182,68 +188,85 @@ group by l.sku_key;
 
 -- The SKUs of live orders whose quantities differ: Centra's ordered quantity against OrderWise's
 -- required (null where that side has no line for the SKU). Both sides' lines in one aggregate on
--- the order's number; only the differing SKUs are kept, so the table is as small as what the
--- check reports rather than a row per line of every order.
+-- the order's number and the SKU's id; only the differing SKUs are kept, so the table is as small
+-- as what the check reports rather than a row per line of every order.
 create table order_line_quantities as
-select cast(number as varchar) as order_key, number, sku_key,
-       sum(centra_qty) as centra_qty, sum(orderwise_qty) as orderwise_qty
-from (
-    select m.number, l.sku_key, l.quantity as centra_qty, null as orderwise_qty
-    from live_orders m join centra_order_lines l on l.order_number = m.number
-    where l.sku_key is not null
-    union all
-    select m.number, l.sku_key, null, l.qty_required
-    from live_orders m join ow_order_lines l on l.order_id = m.orderwise_order_id
+with differing as (
+    select number, sku_id, sum(centra_qty) as centra_qty, sum(orderwise_qty) as orderwise_qty
+    from (
+        select m.number, k.sku_id, l.quantity as centra_qty, null as orderwise_qty
+        from live_orders m
+        join centra_order_lines l on l.order_number = m.number
+        join sku_names k on k.sku_key = l.sku_key
+        union all
+        select m.number, k.sku_id, null, l.qty_required
+        from live_orders m
+        join ow_order_lines l on l.order_id = m.orderwise_order_id
+        left join sku_names k on k.sku_key = l.sku_key
+    )
+    group by number, sku_id
+    having coalesce(sum(centra_qty), 0) <> coalesce(sum(orderwise_qty), 0)
 )
-group by number, sku_key
-having coalesce(sum(centra_qty), 0) <> coalesce(sum(orderwise_qty), 0);
+select cast(d.number as varchar) as order_key, d.number, k.sku_key, d.centra_qty, d.orderwise_qty
+from differing d
+left join sku_names k on k.sku_id = d.sku_id;
 
--- Shipped units of live orders: Centra's shipped shipments against OrderWise's despatches, all of
--- them and those older than the SLA (younger ones are not expected in Centra yet). One pass over
--- both sides' lines counts them per order and SKU and per order (grouping sets); only what the
--- checks read is kept:
---   per SKU, where Centra leads the despatches or lags the old ones (order_total = false);
---   per order, where old despatches exist and Centra shipped nothing at all (order_total = true).
-create table shipment_tallies as
-select cast(number as varchar) as order_key, number, sku_key,
-       grouping(sku_key) = 1 as order_total,
-       coalesce(sum(shipped), 0) as centra_shipped,
-       coalesce(sum(despatched), 0) as orderwise_despatched,
-       coalesce(sum(despatched_before_sla), 0) as orderwise_despatched_before_sla
-from (
-    select m.number, sl.sku_key, sl.quantity as shipped, null as despatched,
-           null as despatched_before_sla
-    from live_orders m
-    join centra_shipments s on s.order_number = m.number and s.is_shipped
-    join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
-    union all
-    select m.number, dl.sku_key, null, dl.qty,
-           case when d.despatched_at < p.sla_cutoff then dl.qty else 0 end
-    from live_orders m
-    join ow_despatches d on d.order_id = m.orderwise_order_id
-    join ow_despatch_lines dl on dl.despatch_id = d.despatch_id
-    cross join params p
+-- Shipped units per live order and SKU where Centra's shipped shipments and OrderWise's
+-- despatches disagree: Centra leads the despatches, or lags those older than the SLA (younger
+-- ones are not expected in Centra yet). Aggregated on the order's number and the SKU's id.
+create table shipment_quantities as
+with differing as (
+    select number, sku_id,
+           coalesce(sum(shipped), 0) as centra_shipped,
+           coalesce(sum(despatched), 0) as orderwise_despatched,
+           coalesce(sum(despatched_before_sla), 0) as orderwise_despatched_before_sla
+    from (
+        select m.number, k.sku_id, sl.quantity as shipped, null as despatched,
+               null as despatched_before_sla
+        from live_orders m
+        join centra_shipments s on s.order_number = m.number and s.is_shipped
+        join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
+        left join sku_names k on k.sku_key = sl.sku_key
+        union all
+        select m.number, k.sku_id, null, dl.qty,
+               case when d.despatched_at < p.sla_cutoff then dl.qty else 0 end
+        from live_orders m
+        join ow_despatches d on d.order_id = m.orderwise_order_id
+        join ow_despatch_lines dl on dl.despatch_id = d.despatch_id
+        left join sku_names k on k.sku_key = dl.sku_key
+        cross join params p
+    )
+    group by number, sku_id
+    having coalesce(sum(shipped), 0) > coalesce(sum(despatched), 0)
+        or coalesce(sum(shipped), 0) < coalesce(sum(despatched_before_sla), 0)
 )
-group by grouping sets ((number, sku_key), (number))
-having case when grouping(sku_key) = 1
-            then coalesce(sum(despatched_before_sla), 0) > 0 and coalesce(sum(shipped), 0) = 0
-            else coalesce(sum(shipped), 0) > coalesce(sum(despatched), 0)
-              or coalesce(sum(shipped), 0) < coalesce(sum(despatched_before_sla), 0)
-       end;
-
--- Per live order and SKU, shipped against despatched units, where they disagree.
-create view shipment_quantities as
-select order_key, number, sku_key, centra_shipped, orderwise_despatched, orderwise_despatched_before_sla
-from shipment_tallies
-where not order_total;
+select cast(d.number as varchar) as order_key, d.number, k.sku_key,
+       d.centra_shipped, d.orderwise_despatched, d.orderwise_despatched_before_sla
+from differing d
+left join sku_names k on k.sku_id = d.sku_id;
 
 -- Live orders with despatches older than the SLA and no shipped Centra shipment: Centra never
 -- heard of the despatch. (Once Centra has shipped, quantities are compared SKU by SKU instead:
--- shipment.quantity_mismatch.)
-create view shipments_behind as
-select order_key, centra_shipped, orderwise_despatched_before_sla as despatched_before_sla
-from shipment_tallies
-where order_total;
+-- shipment.quantity_mismatch.) Such an order lags on every SKU it despatched, so it is among the
+-- orders of shipment_quantities with old despatches; Centra's shipped units are summed for those.
+create table shipments_behind as
+with lagging as (
+    select number, sum(orderwise_despatched_before_sla) as despatched_before_sla
+    from shipment_quantities
+    where orderwise_despatched_before_sla > 0
+    group by number
+), shipped as (
+    select s.order_number as number, sum(sl.quantity) as centra_shipped
+    from centra_shipments s
+    join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
+    where s.is_shipped and s.order_number in (select number from lagging)
+    group by s.order_number
+)
+select cast(l.number as varchar) as order_key, coalesce(s.centra_shipped, 0) as centra_shipped,
+       l.despatched_before_sla
+from lagging l
+left join shipped s on s.number = l.number
+where coalesce(s.centra_shipped, 0) = 0;
 
 -- Month-end: each order's part in one system's totals per local month, market and currency.
 -- Centra counts the orders OrderWise should have, in mapped markets; OrderWise counts its orders in
