@@ -572,6 +572,22 @@ shipment_sla_hours = 24
     }
 
     #[test]
+    fn budget_percent_defaults_to_95_and_must_be_a_share() {
+        assert_eq!(check(EXAMPLE).unwrap().raw.centra.budget_percent, 95);
+        let with = |n: &str| {
+            EXAMPLE.replace(
+                "token_env = \"CENTRA_TOKEN\"\n",
+                &format!("token_env = \"CENTRA_TOKEN\"\nbudget_percent = {n}\n"),
+            )
+        };
+        assert_eq!(check(&with("60")).unwrap().raw.centra.budget_percent, 60);
+        for bad in ["0", "101"] {
+            let err = check(&with(bad)).unwrap_err().to_string();
+            assert!(err.contains("centra.budget_percent"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn missing_secret_names_the_variable_not_a_value() {
         let cfg = check(EXAMPLE).unwrap();
         let err = cfg.secrets(&|_| None).unwrap_err().to_string();
