@@ -268,16 +268,18 @@ from lagging l
 left join shipped s on s.number = l.number
 where coalesce(s.centra_shipped, 0) = 0;
 
+-- The Centra market(s) each OrderWise web session carries: two markets sharing a session are one
+-- market in the month-end figures ("Ireland + United Kingdom").
+create view session_markets as
+select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
+from cfg_markets group by orderwise_session;
+
 -- Month-end: each order's part in one system's totals per local month, market and currency.
 -- Centra counts the orders OrderWise should have, in mapped markets; OrderWise counts its orders in
 -- mapped sessions that are not Cancelled. A market is the market(s) of the order's session, so two
 -- markets sharing a session are one line ("Ireland + United Kingdom"). order_ref is the Centra
 -- number an order carries (OrderWise's external_ref), or OrderWise's own number where it has none.
 create view period_sides as
-with session_markets as (
-    select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
-    from cfg_markets group by orderwise_session
-)
 select 'centra' as side, e.order_key as order_ref, null as orderwise_order_number,
        e.order_month as month, s.market, e.currency,
        e.net, e.vat_total as vat, e.gross_total as gross,

@@ -6,6 +6,11 @@
 -- remedy: Create the variant in OrderWise (or fix the SKU in Centra), then post the order.
 -- amount: the line's gross: the part of the order OrderWise cannot take.
 -- Such a line blocks the whole order's import; the order also shows as order.missing_in_orderwise.
+with unknown_lines as (   -- the lines first (a small anti-join), then only their orders
+    select * from centra_order_lines
+    where sku_key is not null
+      and sku_key not in (select sku_key from ow_variants)
+)
 select
     e.order_key                                                   as order_number,
     l.sku                                                         as sku,
@@ -18,7 +23,5 @@ select
     e.currency                                                    as currency,
     format('Order {} has {} x {} ({}), a SKU no OrderWise variant has, so the order cannot be imported.',
            e.number, l.quantity, l.sku, l.product_name)           as detail
-from expected_orders e
-join centra_order_lines l on l.order_number = e.number
-where l.sku_key is not null
-  and l.sku_key not in (select sku_key from ow_variants)
+from unknown_lines l
+join expected_orders e on e.number = l.order_number

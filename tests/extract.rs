@@ -325,14 +325,12 @@ async fn client_paces_itself_to_the_rate_limit_and_is_never_throttled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extraction_reads_at_its_share_of_the_budget_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    // 100 requests per 10 s; 6,000 orders take some 35 Centra requests, so the run is rate-bound
-    // for over three seconds: paced to 95% it reads at over 90% of what the plan allows (the old
-    // pace, 80%, would not), and is never throttled.
+    // Centra's default plan, 60 requests per 10 s; 6,000 orders take some 35 Centra requests, so
+    // the run is rate-bound for about six seconds: paced to 95% it reads at over 90% of what the
+    // plan allows (the old pace, 80%, reads at about 85%), and is never throttled. Each request
+    // takes a fraction of its 175 ms slot, so a busy machine does not slow it below the pace.
     let behaviour = tally::sandbox::Behaviour {
-        plan: tally::sandbox::RatePlan {
-            requests: 100,
-            mutations: 20,
-        },
+        plan: tally::sandbox::RatePlan::DEFAULT,
         ..Default::default()
     };
     let sb = tally::sandbox::serve(common::world(13, 6000), behaviour, "127.0.0.1:0")
@@ -348,16 +346,15 @@ async fn extraction_reads_at_its_share_of_the_budget_and_says_so() {
         "the client's count of its requests is the server's"
     );
     assert!(rate.requests >= 30, "{rate}");
-    assert_eq!(rate.pace.allowed_per_10s, 100);
-    assert_eq!(rate.pace.paced_per_10s, 95);
-    assert!(
-        (90.0..=100.0).contains(&rate.percent_of_allowed()),
-        "{rate}"
-    );
+    assert_eq!(rate.pace.allowed_per_10s, 60);
+    assert_eq!(rate.pace.paced_per_10s, 57);
+    // (Over a short run the rate can read a little above the pace: the rateLimits read and the
+    // first page go out at once, before the even spacing starts.)
+    assert!(rate.percent_of_allowed() >= 90.0, "{rate}");
     assert_eq!(sb.shared.stats.throttled.load(Ordering::Relaxed), 0);
     assert!(
         rate.to_string()
-            .contains("of the 10.00/s its rate limits allow"),
+            .contains("of the 6.00/s its rate limits allow"),
         "{rate}"
     );
     sb.stop().await;

@@ -4,10 +4,7 @@
 -- over the data window. Stock, product and carrier exceptions have no date (they are as of the
 -- snapshot); products and carriers no market.
 create table exceptions_in_context as
-with session_markets as (
-    select orderwise_session, string_agg(centra_market, ' + ' order by centra_market) as market
-    from cfg_markets group by orderwise_session
-), warehouse_markets as (
+with warehouse_markets as (   -- session_markets is a shared view (queries/_views.sql)
     select centra_warehouse, string_agg(centra_market, ' + ' order by centra_market) as market
     from cfg_markets group by centra_warehouse
 ), location_markets as (
