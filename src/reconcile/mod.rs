@@ -180,8 +180,8 @@ pub fn run_only(dir: &Path, cfg: &Config, select: impl Fn(&Check) -> bool) -> Re
     Ok(found[0])
 }
 
-/// The session over `snapshot` with its empty `exceptions` table, and how long each shared file
-/// took.
+/// The session over `snapshot` with its empty `exceptions` table, and how long each statement of
+/// the shared files took.
 fn open_for_checks(
     snapshot: &Snapshot,
     cfg: &Config,
