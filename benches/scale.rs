@@ -11,6 +11,10 @@
 //!   `benches/polars/` (built on first use; skipped with the reason when it cannot be built, or
 //!   when `TALLY_SCALE_NO_POLARS` is set).
 //!
+//! Then every report of the reconciled snapshot (the three kinds in HTML and PDF, and the
+//! month-end workbook), each a `tally report` process, with its wall time and peak RSS: the
+//! reports read only the rows they list, so their memory follows the page, not the snapshot.
+//!
 //! It prints each figure, the ratios, and the per-check and per-step times of `summary.json`.
 //! Run: `cargo bench --bench scale`.
 
@@ -122,6 +126,7 @@ fn main() {
         Err(why) => println!("polars: not run ({why})"),
     }
     world.print_timings();
+    world.render_reports();
 }
 
 /// The snapshot under test, its configuration and truth.
@@ -157,6 +162,46 @@ impl World {
             snapshot: tally::extract::latest(&snapshots).expect("a written snapshot"),
             config,
             truth,
+        }
+    }
+
+    /// Renders every report of the reconciled snapshot, each in a `tally report` process, and
+    /// prints its wall time, peak RSS and size.
+    fn render_reports(&self) {
+        let out = self.snapshot.with_file_name("reports");
+        std::fs::create_dir_all(&out).expect("a directory for the reports");
+        println!();
+        println!(
+            "{:<36} {:>9} {:>12} {:>12}",
+            "report", "wall", "peak RSS", "size"
+        );
+        let reports = [
+            ("audit", "html"),
+            ("audit", "pdf"),
+            ("month-end", "html"),
+            ("month-end", "pdf"),
+            ("month-end", "xlsx"),
+            ("exceptions", "html"),
+            ("exceptions", "pdf"),
+        ];
+        for (kind, format) in reports {
+            let path = out.join(format!("{kind}.{format}"));
+            let label = format!("{kind} {format}");
+            let run = Run::measure(
+                &label,
+                Command::new(env!("CARGO_BIN_EXE_tally"))
+                    .args(["report".as_ref(), self.snapshot.as_os_str()])
+                    .args(["--kind", kind, "--format", format, "--out"])
+                    .arg(&path),
+            );
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            println!(
+                "{:<36} {:>8.2}s {:>9} MB {:>9} MB",
+                run.label,
+                run.wall.as_secs_f64(),
+                run.peak_rss_kb / 1024,
+                size / 1_000_000
+            );
         }
     }
 

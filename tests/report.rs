@@ -37,6 +37,11 @@ fn input() -> Input {
     Input::read(snapshot()).expect("a reconciled snapshot")
 }
 
+/// Every exception of the scenario, read whole: what the reports' pages are checked against.
+fn exceptions() -> Vec<tally::reconcile::Exception> {
+    tally::reconcile::read_exceptions(snapshot()).expect("exceptions")
+}
+
 fn html(input: &Input, kind: Kind) -> String {
     String::from_utf8(report::render(input, kind, Format::Html, &Options::default()).unwrap())
         .unwrap()
@@ -74,15 +79,15 @@ fn squeeze(s: &str) -> String {
 #[test]
 fn month_end_totals_tie_out_to_the_summary_and_explanations_to_the_difference() {
     let input = input();
-    let lines = report::month_end::build(&input, &Options::default());
+    let lines = report::month_end::build(&input, Options::default().html_rows).unwrap();
     assert_eq!(lines.len(), input.summary.periods.len());
     assert!(
         lines.len() >= 4,
         "two months, several markets: {}",
         lines.len()
     );
-    let mismatches: BTreeMap<&str, &tally::reconcile::Exception> = input
-        .exceptions
+    let all = exceptions();
+    let mismatches: BTreeMap<&str, &tally::reconcile::Exception> = all
         .iter()
         .filter(|e| e.check == "finance.period_mismatch")
         .map(|e| (e.key.as_str(), e))
@@ -142,8 +147,8 @@ fn month_end_totals_tie_out_to_the_summary_and_explanations_to_the_difference() 
         "exceptions explain the flagged months"
     );
     // Every missing order in a mapped market shows up as the explanation of its month.
-    let missing: Vec<&str> = input
-        .period_orders
+    let period_orders = tally::reconcile::read_period_orders(snapshot()).unwrap();
+    let missing: Vec<&str> = period_orders
         .iter()
         .filter(|o| o.reason == "order.missing_in_orderwise")
         .map(|o| o.order_ref.as_str())
@@ -151,9 +156,7 @@ fn month_end_totals_tie_out_to_the_summary_and_explanations_to_the_difference() 
     assert!(!missing.is_empty());
     for m in &missing {
         assert!(
-            input
-                .exceptions
-                .iter()
+            all.iter()
                 .any(|e| e.check == "order.missing_in_orderwise" && e.key == *m),
             "{m}"
         );
@@ -190,12 +193,13 @@ fn the_audit_names_every_check_with_exceptions_and_lists_every_exception() {
         );
     }
     let appendix = attributes(&page, "data-exception");
+    let all = exceptions();
     assert_eq!(
         appendix.len(),
-        input.exceptions.len(),
+        all.len(),
         "the appendix lists every exception"
     );
-    for e in &input.exceptions {
+    for e in &all {
         assert!(
             appendix.contains(&format!("{} {}", e.check, e.key)),
             "{} {}",
@@ -212,8 +216,7 @@ fn the_queue_lists_every_exception_once_oldest_first_per_owner() {
     let input = input();
     let page = html(&input, Kind::Exceptions);
     let mut listed = attributes(&page, "data-exception");
-    let mut expected: Vec<String> = input
-        .exceptions
+    let mut expected: Vec<String> = exceptions()
         .iter()
         .map(|e| format!("{} {}", e.check, e.key))
         .collect();
@@ -243,8 +246,7 @@ fn the_queue_lists_every_exception_once_oldest_first_per_owner() {
 #[test]
 fn a_hostile_product_name_is_text_in_every_format() {
     let input = input();
-    let carrying = input
-        .exceptions
+    let carrying = exceptions()
         .iter()
         .filter(|e| e.detail.contains(HOSTILE_NAME))
         .count();
@@ -285,7 +287,7 @@ fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
     let mut figures: Vec<(Kind, Vec<String>)> = Vec::new();
     let at_stake: Vec<String> = s.money_at_stake.iter().map(|(c, a)| money(*a, c)).collect();
     figures.push((Kind::Audit, [vec![total.clone()], at_stake].concat()));
-    let lines = report::month_end::build(&input, &Options::default());
+    let lines = report::month_end::build(&input, Options::default().html_rows).unwrap();
     figures.push((
         Kind::MonthEnd,
         lines
@@ -325,19 +327,22 @@ fn pdfs_are_valid_and_carry_the_key_figures_of_the_html() {
 #[test]
 fn a_pdf_listing_stops_at_pdf_rows_and_says_how_many_more() {
     let input = input();
-    let short = Options { pdf_rows: 25 };
-    let n = input.exceptions.len();
+    let short = Options {
+        pdf_rows: 25,
+        ..Options::default()
+    };
+    let n = exceptions().len();
     assert!(n > 25);
     let audit = report::source(&input, Kind::Audit, Format::Pdf, &short).unwrap();
     assert!(
         audit.contains(
-            &format!("{} more are in audit.html", count((n - 25) as i64)).replace(',', "\\,")
+            &format!("{} more are in the snapshot", count((n - 25) as i64)).replace(',', "\\,")
         ),
         "the audit PDF says what it left out"
     );
     let full = report::source(&input, Kind::Audit, Format::Pdf, &Options::default()).unwrap();
     assert!(
-        !full.contains("more are in audit.html"),
+        !full.contains("more are in the snapshot"),
         "nothing is left out by default"
     );
     // The appendix rows (each starts with the check name in small[...]) drop to 25.
@@ -362,7 +367,7 @@ fn a_pdf_listing_stops_at_pdf_rows_and_says_how_many_more() {
         queue.contains("oldest; "),
         "the queue says what it left out"
     );
-    // The short PDF still compiles, and the HTML is never cut.
+    // The short PDF still compiles, and the HTML has its own, larger page.
     let pdf = report::render(&input, Kind::Exceptions, Format::Pdf, &short).unwrap();
     assert!(squeeze(&pdf_text(&pdf)).contains("more"));
     let html =
@@ -392,7 +397,7 @@ fn given_the_plan_the_queue_says_per_exception_what_it_does_or_why_not() {
         "the scenario holds some back"
     );
     assert!(expected.values().any(|f| f == "post_order"));
-    input.plan = Some(plan);
+    input.set_plan(&plan).unwrap();
     let page = html(&input, Kind::Exceptions);
     let rows = attributes(&page, "data-exception");
     let fixes = attributes(&page, "data-fix");
@@ -402,8 +407,7 @@ fn given_the_plan_the_queue_says_per_exception_what_it_does_or_why_not() {
         assert_eq!(fix, want, "{row}");
     }
     // Without the plan, the queue can only say which checks tally plan acts on.
-    input.plan = None;
-    let page = html(&input, Kind::Exceptions);
+    let page = html(&self::input(), Kind::Exceptions);
     assert!(
         !attributes(&page, "data-fix")
             .iter()
@@ -482,10 +486,12 @@ fn the_month_end_workbook_holds_summary_json_figures_as_numbers_and_dates() {
 
     // Orders: every order behind the differences; Exceptions: every exception, amounts numeric.
     let orders = book.worksheet_range("Orders").unwrap();
-    assert_eq!(orders.rows().count() - 1, input.period_orders.len());
+    let period_orders = tally::reconcile::read_period_orders(snapshot()).unwrap();
+    assert_eq!(orders.rows().count() - 1, period_orders.len());
+    let all = self::exceptions();
     let exceptions = book.worksheet_range("Exceptions").unwrap();
-    assert_eq!(exceptions.rows().count() - 1, input.exceptions.len());
-    for (row, e) in exceptions.rows().skip(1).zip(&input.exceptions) {
+    assert_eq!(exceptions.rows().count() - 1, all.len());
+    for (row, e) in exceptions.rows().skip(1).zip(&all) {
         assert_eq!(row[3], Data::String(e.key.clone()));
         match (e.amount, &row[11]) {
             (Some(a), Data::Float(v)) => assert!(penny_close(*v, a), "{}", e.key),
@@ -560,4 +566,82 @@ fn summary_json_times_every_shared_table_after_step_and_output() {
         assert!(steps.contains(&e.as_str()), "{e} in {steps:?}");
     }
     assert_eq!(steps.len(), expected.len(), "{steps:?}");
+}
+
+#[test]
+fn an_html_page_lists_its_share_of_rows_and_says_where_the_rest_are() {
+    let input = input();
+    let all = exceptions();
+    let n = all.len();
+    let page = |kind, html_rows| {
+        let opts = Options {
+            html_rows,
+            ..Options::default()
+        };
+        String::from_utf8(report::render(&input, kind, Format::Html, &opts).unwrap()).unwrap()
+    };
+    let left_out = |page: &str| -> usize {
+        attributes(page, "data-left-out")
+            .iter()
+            .map(|n| n.parse::<usize>().unwrap())
+            .sum()
+    };
+    // The audit's appendix: the first 40 by check and key, and how many more.
+    let audit = page(Kind::Audit, 40);
+    let listed = attributes(&audit, "data-exception");
+    let mut first: Vec<String> = all
+        .iter()
+        .map(|e| format!("{} {}", e.check, e.key))
+        .collect();
+    first.truncate(40);
+    assert_eq!(
+        listed, first,
+        "the appendix is the first page of the file's order"
+    );
+    assert_eq!(left_out(&audit), n - 40);
+    assert!(audit.contains("exceptions.csv"));
+    // The queue: each owner's oldest, a prefix of what the whole queue lists for that owner.
+    let full = page(Kind::Exceptions, usize::MAX);
+    let short = page(Kind::Exceptions, 60);
+    let rows = |p: &str| -> Vec<(String, String)> {
+        attributes(p, "data-owner")
+            .into_iter()
+            .zip(attributes(p, "data-exception"))
+            .collect()
+    };
+    let (full_rows, short_rows) = (rows(&full), rows(&short));
+    assert_eq!(full_rows.len(), n);
+    assert!(short_rows.len() < n, "{} of {n} listed", short_rows.len());
+    assert_eq!(
+        short_rows.len() + left_out(&short),
+        n,
+        "listed and left out add up"
+    );
+    for owner in input.summary.by_owner.keys() {
+        let of = |rows: &[(String, String)]| -> Vec<String> {
+            rows.iter()
+                .filter(|(o, _)| o == owner)
+                .map(|(_, e)| e.clone())
+                .collect()
+        };
+        let (whole, page) = (of(&full_rows), of(&short_rows));
+        assert!(!page.is_empty(), "{owner} keeps a share");
+        assert_eq!(page, whole[..page.len()], "{owner}: the oldest first");
+    }
+    // The month-end: each line lists its share of the orders and counts the rest.
+    let lines = report::month_end::build(&input, 5).unwrap();
+    let mut cut = 0;
+    for l in &lines {
+        let listable: u64 = l
+            .reasons
+            .iter()
+            .filter(|r| r.reason != "rounding")
+            .map(|r| r.count)
+            .sum();
+        assert_eq!(l.orders.len() as u64 + l.left_out, listable);
+        cut += usize::from(l.left_out > 0);
+    }
+    assert!(cut > 0, "a page of 5 orders cuts some line");
+    let month_end = page(Kind::MonthEnd, 5);
+    assert!(month_end.contains("are in the workbook"));
 }

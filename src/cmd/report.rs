@@ -25,18 +25,23 @@ pub struct Args {
     #[arg(long)]
     plan: Option<PathBuf>,
     /// In a PDF, list at most about this many rows, shared among its listings (the rest are
-    /// counted on the page; the HTML has them all).
+    /// counted on the page and are in exceptions.csv and the month-end workbook).
     #[arg(long, default_value_t = tally::report::Options::default().pdf_rows)]
     pdf_rows: usize,
+    /// The same for an HTML page. The report reads only the rows it lists, so its memory follows
+    /// this figure, not the snapshot's size.
+    #[arg(long, default_value_t = tally::report::Options::default().html_rows)]
+    html_rows: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
     let opts = tally::report::Options {
         pdf_rows: args.pdf_rows,
+        html_rows: args.html_rows,
     };
     let mut input = tally::report::Input::read(&args.snapshot)?;
     if let Some(plan) = &args.plan {
-        input.plan = Some(tally::apply::read_plan(plan)?);
+        input.set_plan(&tally::apply::read_plan(plan)?)?;
     }
     let path = args
         .out

@@ -161,7 +161,7 @@ pub async fn run(opts: &Options) -> Result<Outcome, Error> {
     let plan_path = opts.dir.join("plan.jsonl");
     crate::plan::write(&plan, &plan_path)?;
     let mut input = report::Input::read(&snapshot.dir)?;
-    input.plan = Some(plan.actions.clone());
+    input.set_plan(&plan.actions)?;
     let mut reports = Vec::new();
     for kind in report::Kind::ALL {
         for format in [report::Format::Html, report::Format::Pdf] {

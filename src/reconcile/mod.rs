@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use catalogue::{Check, Severity, checks};
 pub use periods::{Delta, PeriodOrder, read_period_orders};
+pub(crate) use periods::{PERIOD_ORDER_COLUMNS, delta_columns, period_order_row};
 pub use session::view_name;
 pub use summary::{CheckCount, Figures, PeriodTotals, Setup, Summary};
 
@@ -313,53 +314,60 @@ pub(crate) fn output_file(
     Ok((path, quoted))
 }
 
-/// Reads a reconciled snapshot's exceptions, ordered by check and key.
+/// The columns of `exceptions.parquet` that [`exception_row`] reads, in its order: a select list
+/// for any query over the file (or a view of it) that reads whole exceptions.
+pub(crate) const EXCEPTION_COLUMNS: &str = "\"check\", entity, severity, owner, key, order_number,
+    ow_order_id, ow_order_number, sku, warehouse, location, market, currency, period,
+    delivery_method, epoch_ms(occurred_at), centra_value, orderwise_value, difference,
+    CAST(amount AS VARCHAR), detail, CAST(at_stake AS VARCHAR)";
+
+/// One exception from a row of [`EXCEPTION_COLUMNS`].
+pub(crate) fn exception_row(r: &duckdb::Row<'_>) -> duckdb::Result<Exception> {
+    Ok(Exception {
+        check: r.get(0)?,
+        entity: r.get(1)?,
+        severity: r.get(2)?,
+        owner: r.get(3)?,
+        key: r.get(4)?,
+        order_number: r.get(5)?,
+        ow_order_id: r.get(6)?,
+        ow_order_number: r.get(7)?,
+        sku: r.get(8)?,
+        warehouse: r.get(9)?,
+        location: r.get(10)?,
+        market: r.get(11)?,
+        currency: r.get(12)?,
+        period: r.get(13)?,
+        delivery_method: r.get(14)?,
+        occurred_at: r
+            .get::<_, Option<i64>>(15)?
+            .and_then(chrono::DateTime::from_timestamp_millis),
+        centra_value: r.get(16)?,
+        orderwise_value: r.get(17)?,
+        difference: r.get(18)?,
+        amount: r
+            .get::<_, Option<String>>(19)?
+            .map(|_| decimal_column(r, 19))
+            .transpose()?,
+        detail: r.get::<_, Option<String>>(20)?.unwrap_or_default(),
+        at_stake: r
+            .get::<_, Option<String>>(21)?
+            .map(|_| decimal_column(r, 21))
+            .transpose()?,
+    })
+}
+
+/// Reads a reconciled snapshot's exceptions, ordered by check and key: every row, for callers
+/// that need them all (the demo's comparison with the truth). The reports read theirs a page at
+/// a time (`report::Input`).
 pub fn read_exceptions(dir: &Path) -> Result<Vec<Exception>, Error> {
     let (conn, path, file) = open_output(
         dir,
         EXCEPTIONS_PARQUET,
         "not reconciled yet; run `tally reconcile` on this snapshot",
     )?;
-    let sql = format!(
-        "SELECT \"check\", entity, severity, owner, key, order_number, ow_order_id,
-                ow_order_number, sku, warehouse, location, market, currency, period,
-                delivery_method, epoch_ms(occurred_at), centra_value, orderwise_value, difference,
-                CAST(amount AS VARCHAR), detail, CAST(at_stake AS VARCHAR)
-         FROM read_parquet({file}) ORDER BY \"check\", key"
-    );
+    let sql =
+        format!("SELECT {EXCEPTION_COLUMNS} FROM read_parquet({file}) ORDER BY \"check\", key");
     let what = format!("reading {}", path.display());
-    query_rows(&conn, &sql, &what, |r| {
-        Ok(Exception {
-            check: r.get(0)?,
-            entity: r.get(1)?,
-            severity: r.get(2)?,
-            owner: r.get(3)?,
-            key: r.get(4)?,
-            order_number: r.get(5)?,
-            ow_order_id: r.get(6)?,
-            ow_order_number: r.get(7)?,
-            sku: r.get(8)?,
-            warehouse: r.get(9)?,
-            location: r.get(10)?,
-            market: r.get(11)?,
-            currency: r.get(12)?,
-            period: r.get(13)?,
-            delivery_method: r.get(14)?,
-            occurred_at: r
-                .get::<_, Option<i64>>(15)?
-                .and_then(chrono::DateTime::from_timestamp_millis),
-            centra_value: r.get(16)?,
-            orderwise_value: r.get(17)?,
-            difference: r.get(18)?,
-            amount: r
-                .get::<_, Option<String>>(19)?
-                .map(|_| decimal_column(r, 19))
-                .transpose()?,
-            detail: r.get::<_, Option<String>>(20)?.unwrap_or_default(),
-            at_stake: r
-                .get::<_, Option<String>>(21)?
-                .map(|_| decimal_column(r, 21))
-                .transpose()?,
-        })
-    })
+    query_rows(&conn, &sql, &what, exception_row)
 }

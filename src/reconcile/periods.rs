@@ -62,7 +62,40 @@ pub struct PeriodOrder {
     pub reason: String,
 }
 
-/// Reads a reconciled snapshot's period orders, in month, market, currency and order order.
+/// The columns of `period_orders.parquet` that [`period_order_row`] reads, in its order.
+pub(crate) const PERIOD_ORDER_COLUMNS: &str = "month, market, currency, order_ref,
+    orderwise_orders, orders, CAST(net AS VARCHAR), CAST(vat AS VARCHAR),
+    CAST(gross AS VARCHAR), CAST(discounts AS VARCHAR), CAST(shipping AS VARCHAR), reason";
+
+/// The six figures of a [`Delta`] as text from columns `first..first + 6` (orders, net, VAT,
+/// gross, discounts, shipping): one order's part, or a sum of parts.
+pub(crate) fn delta_columns(r: &duckdb::Row<'_>, first: usize) -> duckdb::Result<Delta> {
+    let dec = |i| super::decimal_column(r, first + i);
+    Ok(Delta {
+        orders: r.get(first)?,
+        net: dec(1)?,
+        vat: dec(2)?,
+        gross: dec(3)?,
+        discounts: dec(4)?,
+        shipping: dec(5)?,
+    })
+}
+
+/// One period order from a row of [`PERIOD_ORDER_COLUMNS`].
+pub(crate) fn period_order_row(r: &duckdb::Row<'_>) -> duckdb::Result<PeriodOrder> {
+    Ok(PeriodOrder {
+        month: r.get(0)?,
+        market: r.get(1)?,
+        currency: r.get(2)?,
+        order_ref: r.get(3)?,
+        orderwise_orders: r.get(4)?,
+        part: delta_columns(r, 5)?,
+        reason: r.get(11)?,
+    })
+}
+
+/// Reads a reconciled snapshot's period orders, in month, market, currency and order order:
+/// every row. The reports read theirs a page at a time (`report::Input`).
 pub fn read_period_orders(dir: &Path) -> Result<Vec<PeriodOrder>, Error> {
     let (conn, path, file) = super::open_output(
         dir,
@@ -70,29 +103,9 @@ pub fn read_period_orders(dir: &Path) -> Result<Vec<PeriodOrder>, Error> {
         "not reconciled by this version of tally; run `tally reconcile` on the snapshot",
     )?;
     let sql = format!(
-        "SELECT month, market, currency, order_ref, orderwise_orders, orders,
-                CAST(net AS VARCHAR), CAST(vat AS VARCHAR), CAST(gross AS VARCHAR),
-                CAST(discounts AS VARCHAR), CAST(shipping AS VARCHAR), reason
-         FROM read_parquet({file}) ORDER BY month, market, currency, order_ref"
+        "SELECT {PERIOD_ORDER_COLUMNS} FROM read_parquet({file})
+         ORDER BY month, market, currency, order_ref"
     );
     let what = format!("reading {}", path.display());
-    let dec = super::decimal_column;
-    super::query_rows(&conn, &sql, &what, |r| {
-        Ok(PeriodOrder {
-            month: r.get(0)?,
-            market: r.get(1)?,
-            currency: r.get(2)?,
-            order_ref: r.get(3)?,
-            orderwise_orders: r.get(4)?,
-            part: Delta {
-                orders: r.get(5)?,
-                net: dec(r, 6)?,
-                vat: dec(r, 7)?,
-                gross: dec(r, 8)?,
-                discounts: dec(r, 9)?,
-                shipping: dec(r, 10)?,
-            },
-            reason: r.get(11)?,
-        })
-    })
+    super::query_rows(&conn, &sql, &what, period_order_row)
 }

@@ -2,12 +2,13 @@
 //! which checks belong to each, and a health score per area: the share of what was compared that
 //! no exception touches.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::reconcile::{Exception, Summary};
+use super::read::Db;
+use crate::reconcile::Summary;
 
 /// An area of the business the checks cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -19,6 +20,14 @@ pub enum Area {
     Products,
     Finance,
 }
+
+/// The check-name prefixes of every area but orders, which has the rest (`order.`, `market.`).
+const PREFIXES: [(&str, Area); 4] = [
+    ("stock", Area::Stock),
+    ("shipment", Area::Shipments),
+    ("product", Area::Products),
+    ("finance", Area::Finance),
+];
 
 impl Area {
     /// Every area, in report order.
@@ -32,13 +41,34 @@ impl Area {
 
     /// The area of a check, from its name's prefix (`order.`, `stock.`, ...).
     pub fn of(check: &str) -> Area {
-        match check.split('.').next().unwrap_or("") {
-            "stock" => Area::Stock,
-            "shipment" => Area::Shipments,
-            "product" => Area::Products,
-            "finance" => Area::Finance,
-            _ => Area::Orders, // order.*, market.*: orders that cannot flow
-        }
+        let prefix = check.split('.').next().unwrap_or("");
+        PREFIXES
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map_or(Area::Orders, |(_, a)| *a) // order.*, market.*: orders that cannot flow
+    }
+
+    /// [`Area::of`] in SQL over a column of check names: the area's place in [`Area::ALL`], so
+    /// DuckDB can group exceptions by area (read back with [`Area::at`]).
+    pub fn sql_of(column: &str) -> String {
+        let index = |area: Area| Area::ALL.iter().position(|a| *a == area).expect("listed");
+        let arms: String = PREFIXES
+            .iter()
+            .map(|(p, a)| format!(" WHEN '{p}' THEN {}", index(*a)))
+            .collect();
+        format!(
+            "(CASE split_part({column}, '.', 1){arms} ELSE {} END)",
+            index(Area::Orders)
+        )
+    }
+
+    /// The area at `index` in [`Area::ALL`], as [`Area::sql_of`] gives it.
+    pub fn at(index: i64) -> Area {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| Area::ALL.get(i))
+            .copied()
+            .unwrap_or(Area::Orders)
     }
 
     /// Its name as a heading.
@@ -105,25 +135,37 @@ fn score(affected: Decimal, total: Decimal) -> u32 {
         .unwrap_or(0)
 }
 
-/// The subject an exception is about within its area: the order for order and shipment checks
-/// (the line `1001:SKU` is about order 1001), read from its typed subject; else the whole key.
-fn subject(e: &Exception) -> &str {
-    let order = e.order_number.as_deref().or(e.ow_order_number.as_deref());
-    match (Area::of(&e.check), order) {
-        (Area::Orders | Area::Shipments, Some(order)) => order,
-        _ => &e.key,
-    }
+/// How many subjects the exceptions of each area are about, counted by DuckDB over every
+/// exception: the order for order and shipment checks (the line `1001:SKU` is about order 1001),
+/// read from its typed subject; else the whole key.
+pub fn subjects(db: &Db) -> Result<BTreeMap<Area, u64>, super::Error> {
+    let area = Area::sql_of("\"check\"");
+    let ordered = [Area::Orders, Area::Shipments]
+        .map(|a| {
+            Area::ALL
+                .iter()
+                .position(|x| *x == a)
+                .expect("listed")
+                .to_string()
+        })
+        .join(", ");
+    let sql = format!(
+        "SELECT area, count(DISTINCT subject) FROM (
+             SELECT {area} AS area,
+                    CASE WHEN {area} IN ({ordered})
+                         THEN coalesce(order_number, ow_order_number, key)
+                         ELSE key END AS subject
+             FROM exceptions)
+         GROUP BY area"
+    );
+    let rows = db.rows("counting the subjects per area", &sql, |r| {
+        Ok((Area::at(r.get(0)?), r.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.into_iter().collect())
 }
 
-/// The health of every area.
-pub fn health(summary: &Summary, exceptions: &[Exception]) -> Vec<Health> {
-    let mut subjects: BTreeMap<Area, BTreeSet<&str>> = BTreeMap::new();
-    for e in exceptions {
-        subjects
-            .entry(Area::of(&e.check))
-            .or_default()
-            .insert(subject(e));
-    }
+/// The health of every area, from the summary and the subjects per area ([`subjects`]).
+pub fn health(summary: &Summary, subjects: &BTreeMap<Area, u64>) -> Vec<Health> {
     let c = &summary.compared;
     let orders = c.centra_orders.max(c.orderwise_orders);
     // Finance is measured in money: per currency, the gross the two systems disagree on against
@@ -153,7 +195,7 @@ pub fn health(summary: &Summary, exceptions: &[Exception]) -> Vec<Health> {
     Area::ALL
         .iter()
         .map(|&area| {
-            let affected = subjects.get(&area).map_or(0, |s| s.len()) as u64;
+            let affected = subjects.get(&area).copied().unwrap_or(0);
             let (score, basis) = match area {
                 Area::Orders => (
                     score(affected.into(), orders.into()),
@@ -234,5 +276,23 @@ mod tests {
         assert_eq!(Area::of("shipment.missing_tracking"), Area::Shipments);
         assert_eq!(Area::of("product.ean_mismatch"), Area::Products);
         assert_eq!(Area::of("finance.period_cutoff"), Area::Finance);
+    }
+
+    #[test]
+    fn the_sql_of_an_area_names_the_area_of_the_check_prefix() {
+        let conn = duckdb::Connection::open_in_memory().unwrap();
+        for check in [
+            "order.missing_in_orderwise",
+            "market.unmapped",
+            "stock.undersell",
+            "shipment.missing_tracking",
+            "product.ean_mismatch",
+            "finance.period_cutoff",
+            "odd",
+        ] {
+            let sql = format!("SELECT {}", Area::sql_of(&format!("'{check}'")));
+            let index: i64 = conn.query_row(&sql, [], |r| r.get(0)).unwrap();
+            assert_eq!(Area::at(index), Area::of(check), "{check}");
+        }
     }
 }

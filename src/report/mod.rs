@@ -16,6 +16,7 @@ mod format;
 pub mod month_end;
 pub mod pdf;
 pub mod queue;
+pub mod read;
 pub mod timeline;
 pub mod workbook;
 
@@ -27,7 +28,7 @@ use rust_decimal::Decimal;
 
 pub use format::{count, money};
 
-use crate::reconcile::{self, CheckCount, Exception, PeriodOrder, Summary};
+use crate::reconcile::{self, CheckCount, Summary};
 use areas::Area;
 
 /// The report kinds.
@@ -110,34 +111,46 @@ pub enum Error {
     },
 }
 
-/// Everything a report is made from, read once from a reconciled snapshot.
+/// Everything a report is made from: a reconciled snapshot's summary, and a reader the reports
+/// ask for the sums and the page of rows they show ([`read`]); no report holds every exception.
 #[derive(Debug)]
 pub struct Input {
     pub summary: Summary,
-    /// Every exception, by check and key.
-    pub exceptions: Vec<Exception>,
-    pub period_orders: Vec<PeriodOrder>,
-    /// The plan `tally plan` wrote for this snapshot, if the caller has one: the queue then says
-    /// per exception what the plan does, or why it holds it back. Without it, the queue says
-    /// which checks `tally plan` acts on.
-    pub plan: Option<Vec<crate::plan::Action>>,
     /// The store's history of these exceptions, when the snapshot lives in a store that has one:
     /// the queue then shows status, age since first seen, escalations, what was resolved and the
     /// accepted ones apart.
     pub timeline: Option<timeline::Timeline>,
+    db: read::Db,
+    /// Whether a plan was given ([`Input::set_plan`]).
+    planned: bool,
 }
 
 impl Input {
-    /// Reads the reconciled snapshot in `dir`.
+    /// Opens the reconciled snapshot in `dir`.
     pub fn read(dir: &Path) -> Result<Input, Error> {
         let summary = read_summary(dir)?;
+        let timeline = timeline::read(dir, summary.extracted_at)?;
+        let db = read::Db::open(dir, timeline.as_ref().map(|t| t.history.as_path()))?;
         Ok(Input {
-            timeline: timeline::read(dir, summary.extracted_at)?,
+            timeline,
             summary,
-            exceptions: reconcile::read_exceptions(dir)?,
-            period_orders: reconcile::read_period_orders(dir)?,
-            plan: None,
+            db,
+            planned: false,
         })
+    }
+
+    /// Gives the report the plan `tally plan` wrote for this snapshot: the queue then says per
+    /// exception what the plan does, or why it holds it back. Without it, the queue says which
+    /// checks `tally plan` acts on.
+    pub fn set_plan(&mut self, plan: &[crate::plan::Action]) -> Result<(), Error> {
+        self.db.set_plan(plan)?;
+        self.planned = true;
+        Ok(())
+    }
+
+    /// The reader of the snapshot's exceptions and period orders.
+    pub fn db(&self) -> &read::Db {
+        &self.db
     }
 
     /// A check's line in the summary.
@@ -229,7 +242,7 @@ pub fn read_summary(dir: &Path) -> Result<Summary, Error> {
 }
 
 /// The charts every report can show, as SVG text.
-fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
+fn charts(input: &Input) -> Result<BTreeMap<&'static str, Value>, Error> {
     let severities = [
         ("high", "#b3262d"),
         ("medium", "#e07b00"),
@@ -268,17 +281,32 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
         charts::horizontal_bars("Exceptions by area and severity", &area_bars, &severities);
     // Money at stake by market, one chart per currency, stacked by area: the headline's parts, so
     // the bars of a currency add up to its headline figure.
-    let mut at_stake: BTreeMap<&str, BTreeMap<&str, BTreeMap<Area, Decimal>>> = BTreeMap::new();
-    for e in &input.exceptions {
-        if let (Some(cur), Some(amount)) = (e.currency.as_deref(), e.at_stake) {
-            *at_stake
-                .entry(cur)
-                .or_default()
-                .entry(e.market.as_deref().unwrap_or("(no market)"))
-                .or_default()
-                .entry(Area::of(&e.check))
-                .or_default() += amount;
-        }
+    let area = Area::sql_of("\"check\"");
+    let sums = input.db().rows(
+        "summing the money at stake by currency, market and area",
+        &format!(
+            "SELECT currency, coalesce(market, '(no market)'), {area}, CAST(sum(at_stake) AS VARCHAR)
+             FROM exceptions WHERE currency IS NOT NULL AND at_stake IS NOT NULL
+             GROUP BY currency, market, {area}"
+        ),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                Area::at(r.get(2)?),
+                reconcile::decimal_column(r, 3)?,
+            ))
+        },
+    )?;
+    let mut at_stake: BTreeMap<String, BTreeMap<String, BTreeMap<Area, Decimal>>> = BTreeMap::new();
+    for (cur, market, area, amount) in sums {
+        *at_stake
+            .entry(cur)
+            .or_default()
+            .entry(market)
+            .or_default()
+            .entry(area)
+            .or_default() += amount;
     }
     let area_legend: Vec<(&str, &str)> =
         Area::ALL.iter().map(|a| (a.title(), a.colour())).collect();
@@ -313,15 +341,30 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
         })
         .collect();
     // Exceptions over the data window, per day, stacked by area.
+    let per_day = input.db().rows(
+        "counting the dated exceptions per day and area",
+        &format!(
+            "SELECT epoch_ms(occurred_at) // 86400000 AS day, {area} AS area, count(*)
+             FROM exceptions WHERE occurred_at IS NOT NULL GROUP BY day, area"
+        ),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                Area::at(r.get(1)?),
+                r.get::<_, i64>(2)?,
+            ))
+        },
+    )?;
     let mut days: BTreeMap<chrono::NaiveDate, BTreeMap<Area, u64>> = BTreeMap::new();
-    for e in &input.exceptions {
-        if let Some(t) = e.occurred_at {
-            *days
-                .entry(t.date_naive())
-                .or_default()
-                .entry(Area::of(&e.check))
-                .or_default() += 1;
-        }
+    for (day, area, n) in per_day {
+        let Some(date) = chrono::DateTime::from_timestamp(day * 86_400, 0) else {
+            continue;
+        };
+        *days
+            .entry(date.date_naive())
+            .or_default()
+            .entry(area)
+            .or_default() += n as u64;
     }
     let days: Vec<_> = days
         .into_iter()
@@ -351,7 +394,7 @@ fn charts(input: &Input) -> BTreeMap<&'static str, Value> {
     if let Some(t) = &input.timeline {
         out.insert("trend", Value::from_safe_string(trend(t)));
     }
-    out
+    Ok(out)
 }
 
 /// Open exceptions per check over the last runs: the checks open in any of them, largest first.
@@ -404,17 +447,36 @@ pub struct Options {
     /// the orders behind the month-end lines (shared among them by [`budget`]). The page says
     /// how many more there are and that the HTML and `exceptions.csv` have them all: a PDF of
     /// 50,000 rows is 2,000 pages nobody reads, and typst needs about 0.2 MB per row to lay it
-    /// out. The HTML always lists everything.
+    /// out.
     pub pdf_rows: usize,
+    /// The same for an HTML page. A page of a few tens of thousands of rows is what a browser
+    /// still opens and a person still scrolls; past it the page says how many more there are and
+    /// where they all are (`exceptions.csv`, the month-end workbook). The reports read only the
+    /// rows they list, so the memory a report needs follows this, not the snapshot's size.
+    pub html_rows: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { pdf_rows: 10_000 }
+        Options {
+            pdf_rows: 10_000,
+            html_rows: 50_000,
+        }
     }
 }
 
-/// Shares a budget of `total` PDF rows among listings of the given lengths: all of each when they
+impl Options {
+    /// The rows a report in `format` lists: its page. A workbook lists every row.
+    pub fn rows(&self, format: Format) -> usize {
+        match format {
+            Format::Html => self.html_rows,
+            Format::Pdf => self.pdf_rows,
+            Format::Xlsx => usize::MAX,
+        }
+    }
+}
+
+/// Shares a budget of `total` listed rows among listings of the given lengths: all of each when they
 /// fit, else each in proportion to its length (and at least its first 20 rows), so a long listing
 /// cannot crowd out the others.
 pub fn budget(lens: &[usize], total: usize) -> Vec<usize> {
@@ -439,10 +501,7 @@ pub fn render(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
                 detail: "only the month-end report is a workbook; use --format html or pdf".into(),
             });
         }
-        return workbook::month_end(input, opts).map_err(|e| Error::Render {
-            template: kind.file_name(format),
-            detail: e.to_string(),
-        });
+        return workbook::month_end(input);
     }
     let text = source(input, kind, format, opts)?;
     match format {
@@ -459,25 +518,22 @@ pub fn source(input: &Input, kind: Kind, format: Format, opts: &Options) -> Resu
     let env = environment();
     let name = kind.template(format);
     let template = env.get_template(&name).expect("embedded");
+    let rows = opts.rows(format);
     let common = context! {
         title => kind.title(),
         summary => &input.summary,
         version => env!("CARGO_PKG_VERSION"),
-        charts => charts(input),
+        charts => charts(input)?,
         // Long PDF tables are typeset in chunks of this many rows: typst lays a table out as a
         // whole, so one table of thousands of rows costs far more time and memory than many.
         chunk => PDF_TABLE_ROWS,
-        pdf_rows => opts.pdf_rows,
     };
     let ctx = match kind {
-        Kind::Audit => context! { audit => audit::build(input), ..common },
-        Kind::MonthEnd => {
-            let lines = month_end::build(input, opts);
-            context! { lines => lines, ..common }
-        }
+        Kind::Audit => context! { audit => audit::build(input, rows)?, ..common },
+        Kind::MonthEnd => context! { lines => month_end::build(input, rows)?, ..common },
         Kind::Exceptions => context! {
-            owners => queue::build(input, opts),
-            total => input.exceptions.len(),
+            owners => queue::build(input, rows)?,
+            total => input.summary.total,
             timeline => input.timeline.is_some(),
             previous_run => input.timeline.as_ref().and_then(|t| t.previous_run)
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),

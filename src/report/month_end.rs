@@ -7,21 +7,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::Input;
-use crate::reconcile::{Delta, PeriodOrder, PeriodTotals};
+use crate::reconcile::{
+    Delta, PERIOD_ORDER_COLUMNS, PeriodOrder, PeriodTotals, delta_columns, period_order_row,
+};
 
 /// The orders of one line that share a reason, and what they add up to.
 #[derive(Debug, Serialize)]
-pub struct Reason<'a> {
+pub struct Reason {
     /// The explaining check, or `settling`, `rounding`, `unexplained`.
-    pub reason: &'a str,
+    pub reason: String,
     /// In words.
     pub title: String,
     /// Whether an exception explains these orders.
     pub explained: bool,
-    pub count: usize,
+    pub count: u64,
     pub total: Delta,
-    /// The orders (rounding differences are only counted: they are many and each is tiny).
-    pub orders: Vec<&'a PeriodOrder>,
 }
 
 /// One month, market and currency.
@@ -29,7 +29,7 @@ pub struct Reason<'a> {
 pub struct Line<'a> {
     pub totals: &'a PeriodTotals,
     pub difference: Delta,
-    pub reasons: Vec<Reason<'a>>,
+    pub reasons: Vec<Reason>,
     /// The part of the difference exceptions explain.
     pub explained: Delta,
     /// The part that timing (the settle window) and rounding within tolerance account for.
@@ -37,21 +37,22 @@ pub struct Line<'a> {
     /// What nothing accounts for.
     pub unexplained: Delta,
     /// How many orders nothing accounts for.
-    pub unexplained_orders: usize,
+    pub unexplained_orders: u64,
     /// Whether `finance.period_mismatch` flagged this line.
     pub flagged: bool,
     /// The reasons add up to the difference (they do by construction; shown so a reader sees it).
     pub reconciles: bool,
-    /// The orders the PDF lists, reason by reason (its share of
-    /// [`super::Options::pdf_rows`]; rounding is never listed), and how many it leaves out.
-    pub pdf_orders: Vec<Listed<'a>>,
-    pub pdf_left_out: usize,
+    /// The orders the report lists, reason by reason (its share of the page; rounding
+    /// differences are only counted: they are many and each is tiny), and how many it leaves
+    /// out.
+    pub orders: Vec<Listed>,
+    pub left_out: u64,
 }
 
-/// One order in the PDF's listing, with its reason in words.
+/// One order in a line's listing, with its reason in words.
 #[derive(Debug, Serialize)]
-pub struct Listed<'a> {
-    pub order: &'a PeriodOrder,
+pub struct Listed {
+    pub order: PeriodOrder,
     pub reason: String,
 }
 
@@ -73,36 +74,67 @@ pub(super) fn reason_title(input: &Input, reason: &str) -> String {
     }
 }
 
-fn reason_rank(reason: &str) -> u8 {
-    match reason {
-        "settling" => 1,
-        "rounding" => 2,
-        "unexplained" => 3,
-        _ => 0,
-    }
-}
+/// The order reasons are shown in: the explaining checks (0), then settling, rounding and
+/// unexplained.
+const REASON_RANK: &str = "CASE reason WHEN 'settling' THEN 1 WHEN 'rounding' THEN 2
+                                       WHEN 'unexplained' THEN 3 ELSE 0 END";
 
-/// Builds the month-end lines, in month, market and currency order.
-pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
+/// A line's key: month, market and currency.
+type LineKey = (String, String, String);
+
+/// Builds the month-end lines, in month, market and currency order, listing at most about `rows`
+/// orders in all (shared among the lines).
+pub fn build<'a>(input: &'a Input, rows: usize) -> Result<Vec<Line<'a>>, super::Error> {
+    let db = input.db();
     // The lines finance.period_mismatch flagged, by their typed subject.
-    let flagged: BTreeSet<(Option<&str>, Option<&str>, Option<&str>)> = input
-        .exceptions
-        .iter()
-        .filter(|e| e.check == "finance.period_mismatch")
-        .map(|e| {
-            (
-                e.period.as_deref(),
-                e.market.as_deref(),
-                e.currency.as_deref(),
-            )
-        })
+    let flagged: BTreeSet<LineKey> = db
+        .rows(
+            "reading the flagged month-end lines",
+            "SELECT period, market, currency FROM exceptions
+             WHERE \"check\" = 'finance.period_mismatch'
+               AND period IS NOT NULL AND market IS NOT NULL AND currency IS NOT NULL",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .into_iter()
         .collect();
-    let mut orders: BTreeMap<(&str, &str, &str), Vec<&PeriodOrder>> = BTreeMap::new();
-    for o in &input.period_orders {
-        orders
-            .entry((&o.month, &o.market, &o.currency))
-            .or_default()
-            .push(o);
+    // Each line's reasons: how many orders and what their parts add up to.
+    let sums = db.rows(
+        "summing the month-end reasons",
+        &format!(
+            "SELECT month, market, currency, reason, {REASON_RANK} AS rank, count(*),
+                    CAST(sum(orders) AS BIGINT), CAST(sum(net) AS VARCHAR),
+                    CAST(sum(vat) AS VARCHAR), CAST(sum(gross) AS VARCHAR),
+                    CAST(sum(discounts) AS VARCHAR), CAST(sum(shipping) AS VARCHAR)
+             FROM period_orders
+             GROUP BY month, market, currency, reason
+             ORDER BY month, market, currency, rank, reason"
+        ),
+        |r| {
+            let key: LineKey = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let reason: String = r.get(3)?;
+            let rank: i32 = r.get(4)?;
+            Ok((
+                key,
+                rank,
+                reason,
+                r.get::<_, i64>(5)? as u64,
+                delta_columns(r, 6)?,
+            ))
+        },
+    )?;
+    let mut by_line: BTreeMap<LineKey, Vec<(i32, Reason)>> = BTreeMap::new();
+    for (key, rank, reason, count, total) in sums {
+        let title = reason_title(input, &reason);
+        by_line.entry(key).or_default().push((
+            rank,
+            Reason {
+                explained: rank == 0,
+                reason,
+                title,
+                count,
+                total,
+            },
+        ));
     }
     let mut lines: Vec<Line> = input
         .summary
@@ -110,46 +142,26 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
         .iter()
         .map(|totals| {
             let key = (
-                totals.month.as_str(),
-                totals.market.as_str(),
-                totals.currency.as_str(),
+                totals.month.clone(),
+                totals.market.clone(),
+                totals.currency.clone(),
             );
-            let mut by_reason: BTreeMap<(u8, &str), Vec<&PeriodOrder>> = BTreeMap::new();
-            for o in orders.remove(&key).unwrap_or_default() {
-                by_reason
-                    .entry((reason_rank(&o.reason), &o.reason))
-                    .or_default()
-                    .push(o);
-            }
             let mut explained = Delta::default();
             let mut tolerated = Delta::default();
             let mut unexplained = Delta::default();
-            let reasons: Vec<Reason> = by_reason
-                .into_iter()
-                .map(|((rank, reason), list)| {
-                    let mut total = Delta::default();
-                    for o in &list {
-                        total += &o.part;
+            let mut unexplained_orders = 0;
+            let mut reasons = Vec::new();
+            for (rank, reason) in by_line.remove(&key).unwrap_or_default() {
+                match rank {
+                    0 => explained += &reason.total,
+                    3 => {
+                        unexplained += &reason.total;
+                        unexplained_orders += reason.count;
                     }
-                    match rank {
-                        0 => explained += &total,
-                        3 => unexplained += &total,
-                        _ => tolerated += &total,
-                    }
-                    Reason {
-                        reason,
-                        title: reason_title(input, reason),
-                        explained: rank == 0,
-                        count: list.len(),
-                        total,
-                        orders: if reason == "rounding" {
-                            Vec::new()
-                        } else {
-                            list
-                        },
-                    }
-                })
-                .collect();
+                    _ => tolerated += &reason.total,
+                }
+                reasons.push(reason);
+            }
             let difference = Delta::between(&totals.centra, &totals.orderwise);
             let mut sum = explained.clone();
             sum += &tolerated;
@@ -157,41 +169,73 @@ pub fn build<'a>(input: &'a Input, opts: &super::Options) -> Vec<Line<'a>> {
             Line {
                 totals,
                 reconciles: sum == difference,
-                flagged: flagged.contains(&(
-                    Some(totals.month.as_str()),
-                    Some(totals.market.as_str()),
-                    Some(totals.currency.as_str()),
-                )),
+                flagged: flagged.contains(&key),
                 explained,
                 tolerated,
                 unexplained,
-                unexplained_orders: reasons
-                    .iter()
-                    .filter(|r| r.reason == "unexplained")
-                    .map(|r| r.count)
-                    .sum(),
+                unexplained_orders,
                 difference,
                 reasons,
-                pdf_orders: Vec::new(),
-                pdf_left_out: 0,
+                orders: Vec::new(),
+                left_out: 0,
             }
         })
         .collect();
-    let lens: Vec<usize> = lines
+    // The listed orders: every reason's but rounding's, each line its share of the page.
+    let listed = |l: &Line| -> u64 {
+        l.reasons
+            .iter()
+            .filter(|r| r.reason != "rounding")
+            .map(|r| r.count)
+            .sum()
+    };
+    let lens: Vec<usize> = lines.iter().map(|l| listed(l) as usize).collect();
+    let shares = super::budget(&lens, rows);
+    let groups: Vec<(Vec<&str>, usize)> = lines
         .iter()
-        .map(|l| l.reasons.iter().map(|r| r.orders.len()).sum())
+        .zip(&shares)
+        .map(|(l, &n)| {
+            let t = l.totals;
+            (
+                vec![t.month.as_str(), t.market.as_str(), t.currency.as_str()],
+                n,
+            )
+        })
         .collect();
-    for (line, rows) in lines.iter_mut().zip(super::budget(&lens, opts.pdf_rows)) {
-        let all = line.reasons.iter().flat_map(|r| {
-            r.orders.iter().map(|&o| Listed {
-                order: o,
-                reason: r.title.clone(),
-            })
-        });
-        let listed: Vec<Listed> = all.take(rows).collect();
-        line.pdf_left_out =
-            line.reasons.iter().map(|r| r.orders.len()).sum::<usize>() - listed.len();
-        line.pdf_orders = listed;
+    db.budgets("line_rows", &groups)?;
+    let orders = db.rows(
+        "listing the orders behind the month-end lines",
+        &format!(
+            "SELECT {PERIOD_ORDER_COLUMNS} FROM (
+                 SELECT p.*, b.page_rows,
+                        row_number() OVER (PARTITION BY p.month, p.market, p.currency
+                                           ORDER BY {REASON_RANK}, p.reason, p.order_ref) AS n
+                 FROM period_orders p
+                 JOIN line_rows b ON b.g1 = p.month AND b.g2 = p.market AND b.g3 = p.currency
+                 WHERE p.reason <> 'rounding')
+             WHERE n <= page_rows
+             ORDER BY month, market, currency, n"
+        ),
+        period_order_row,
+    )?;
+    let mut by_line: BTreeMap<LineKey, Vec<Listed>> = BTreeMap::new();
+    for order in orders {
+        let key = (
+            order.month.clone(),
+            order.market.clone(),
+            order.currency.clone(),
+        );
+        let reason = reason_title(input, &order.reason);
+        by_line
+            .entry(key)
+            .or_default()
+            .push(Listed { order, reason });
     }
-    lines
+    for line in &mut lines {
+        let t = line.totals;
+        let key = (t.month.clone(), t.market.clone(), t.currency.clone());
+        line.orders = by_line.remove(&key).unwrap_or_default();
+        line.left_out = listed(line) - line.orders.len() as u64;
+    }
+    Ok(lines)
 }

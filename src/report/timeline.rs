@@ -3,12 +3,11 @@
 //! runs. Present when the snapshot lives in a store (`STORE/snapshots/<id>`) that has a history;
 //! a snapshot reconciled by hand has none and the queue is dated by the orders instead.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::history::{Entry, Filter, History, TrendPoint};
+use crate::history::{Entry, History, TrendPoint};
 use crate::store::HISTORY;
 
 /// Runs the trend chart covers.
@@ -17,8 +16,9 @@ pub const TREND_RUNS: usize = 20;
 /// The history's view of one snapshot's exceptions.
 #[derive(Debug)]
 pub struct Timeline {
-    /// Every exception the history knows, by `(check, key)`.
-    pub entries: HashMap<(String, String), Entry>,
+    /// The history file: the queue's reader attaches it to join each exception's status, first
+    /// sighting, escalation and acceptance ([`super::read`]'s `life`).
+    pub history: PathBuf,
     /// Exceptions the run of this snapshot found resolved.
     pub resolved: Vec<Entry>,
     /// Open exceptions per check over the last runs.
@@ -37,11 +37,6 @@ pub fn read(dir: &Path, data_at: DateTime<Utc>) -> Result<Option<Timeline>, crat
         return Ok(None);
     }
     let history = History::open(&path)?;
-    let entries = history
-        .entries(&Filter::default())?
-        .into_iter()
-        .map(|e| ((e.check.clone(), e.key.clone()), e))
-        .collect();
     let previous_run = history
         .runs(TREND_RUNS)?
         .iter()
@@ -49,7 +44,7 @@ pub fn read(dir: &Path, data_at: DateTime<Utc>) -> Result<Option<Timeline>, crat
         .map(|r| r.started_at)
         .next();
     Ok(Some(Timeline {
-        entries,
+        history: path,
         resolved: history.resolved_at(data_at)?,
         trend: history.trend(TREND_RUNS)?,
         previous_run,
