@@ -171,10 +171,7 @@ impl World {
         let out = self.snapshot.with_file_name("reports");
         std::fs::create_dir_all(&out).expect("a directory for the reports");
         println!();
-        println!(
-            "{:<36} {:>9} {:>12} {:>12}",
-            "report", "wall", "peak RSS", "size"
-        );
+        println!("every report, each its own `tally report` process:");
         let reports = [
             ("audit", "html"),
             ("audit", "pdf"),
@@ -195,13 +192,7 @@ impl World {
                     .arg(&path),
             );
             let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-            println!(
-                "{:<36} {:>8.2}s {:>9} MB {:>9} MB",
-                run.label,
-                run.wall.as_secs_f64(),
-                run.peak_rss_kb / 1024,
-                size / 1_000_000
-            );
+            println!("  {} wrote {} MB", run.label, size / 1_000_000);
         }
     }
 
