@@ -445,7 +445,7 @@ const PDF_TABLE_ROWS: usize = 100;
 pub struct Options {
     /// At most about this many listed rows in a PDF: the audit's appendix, the owners' queues,
     /// the orders behind the month-end lines (shared among them by [`budget`]). The page says
-    /// how many more there are and that the HTML and `exceptions.csv` have them all: a PDF of
+    /// how many more there are and that `exceptions.csv` (and the workbook) have them all: a PDF of
     /// 50,000 rows is 2,000 pages nobody reads, and typst needs about 0.2 MB per row to lay it
     /// out.
     pub pdf_rows: usize,
