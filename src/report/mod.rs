@@ -445,9 +445,9 @@ const PDF_TABLE_ROWS: usize = 100;
 pub struct Options {
     /// At most about this many listed rows in a PDF: the audit's appendix, the owners' queues,
     /// the orders behind the month-end lines (shared among them by [`budget`]). The page says
-    /// how many more there are and that `exceptions.csv` (and the workbook) have them all: a PDF of
-    /// 50,000 rows is 2,000 pages nobody reads, and typst needs about 0.2 MB per row to lay it
-    /// out.
+    /// how many more there are and that `exceptions.csv` (and the workbook) have them all: a
+    /// PDF of 50,000 rows is 2,000 pages nobody reads, and typst needs about 0.2 MB per row to
+    /// lay it out.
     pub pdf_rows: usize,
     /// The same for an HTML page. A page of a few tens of thousands of rows is what a browser
     /// still opens and a person still scrolls; past it the page says how many more there are and
