@@ -168,7 +168,8 @@ impl World {
     /// Renders every report of the reconciled snapshot, each in a `tally report` process, and
     /// prints its wall time, peak RSS and size.
     fn render_reports(&self) {
-        let out = self.snapshot.with_file_name("reports");
+        // Beside the snapshots directory, not in it: it holds only snapshots.
+        let out = self.config.with_file_name("reports");
         std::fs::create_dir_all(&out).expect("a directory for the reports");
         println!();
         println!("every report, each its own `tally report` process:");
