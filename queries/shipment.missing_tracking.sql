@@ -9,12 +9,12 @@ with missing as (
     select m.order_key, 'OrderWise despatch' as side
     from live_orders m
     join ow_despatches d on d.order_id = m.orderwise_order_id
-    where nullif(trim(d.tracking_number), '') is null
+    where d.tracking_number is null or trim(d.tracking_number) = ''
     union
     select m.order_key, 'Centra shipment ' || s.number as side
     from live_orders m
     join centra_shipments s on s.order_number = m.number and s.is_shipped
-    where nullif(trim(s.tracking_number), '') is null
+    where s.tracking_number is null or trim(s.tracking_number) = ''
 )
 select
     order_key                                                     as order_number,

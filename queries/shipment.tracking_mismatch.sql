@@ -9,7 +9,7 @@
 with centra as (   -- joined on the order's number: an integer key, not its text
     select m.number, m.orderwise_order_id, trim(s.tracking_number) as tracking
     from live_orders m join centra_shipments s on s.order_number = m.number and s.is_shipped
-    where nullif(trim(s.tracking_number), '') is not null
+    where trim(s.tracking_number) <> ''   -- (a null number is not compared)
 ), unknown as (   -- Centra numbers none of the order's despatches carry
     select c.number, c.orderwise_order_id, string_agg(c.tracking, ', ' order by c.tracking) as tracking
     from centra c
