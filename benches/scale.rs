@@ -207,32 +207,25 @@ impl World {
     }
 
     /// (missed, extra, found): the reported exceptions against the truth, as multisets of (check,
-    /// key). (The bundled DuckDB has no JSON reader: the truth's lines are read here.)
+    /// key), counted in a child process: the truth of 10M is hundreds of megabytes, and a child
+    /// forked from this process would count this process's peak into its own.
     fn against_truth(&self) -> (i64, i64, i64) {
-        let mut counts: std::collections::HashMap<(String, String), i64> = Default::default();
-        let truth = std::fs::read_to_string(&self.truth).expect("the truth");
-        for line in truth.lines().filter(|l| !l.trim().is_empty()) {
-            let e: serde_json::Value = serde_json::from_str(line).expect("a truth line");
-            let at = |f: &str| e[f].as_str().expect("check and key").to_string();
-            *counts.entry((at("check"), at("key"))).or_default() += 1;
-        }
-        let conn = duckdb::Connection::open_in_memory().unwrap();
-        let sql = format!(
-            "SELECT \"check\", key FROM read_parquet('{}')",
-            self.snapshot.join("exceptions.parquet").display()
+        let out = self
+            .child("truth")
+            .env("TALLY_SCALE_TRUTH", &self.truth)
+            .output()
+            .expect("the truth counted in a child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        let mut stmt = conn.prepare(&sql).unwrap();
-        let mut found = 0;
-        for row in stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .unwrap()
-        {
-            *counts.entry(row.unwrap()).or_default() -= 1;
-            found += 1;
-        }
-        let missed = counts.values().filter(|&&n| n > 0).sum();
-        let extra = counts.values().filter(|&&n| n < 0).map(|n| -n).sum();
-        (missed, extra, found)
+        let text = String::from_utf8_lossy(&out.stdout);
+        let n: Vec<i64> = text
+            .split_whitespace()
+            .map(|n| n.parse().expect("three counts"))
+            .collect();
+        (n[0], n[1], n[2])
     }
 
     /// The per-check and per-step times of the whole catalogue's `summary.json`, slowest first.
@@ -311,6 +304,40 @@ fn child(part: &str, snapshot: &Path, config: &Path) {
             let n: i64 = conn.query_row(&sql, [], |r| r.get(0)).unwrap();
             println!("{n}");
         }
+        "truth" => {
+            let truth = std::env::var("TALLY_SCALE_TRUTH").expect("the truth's path");
+            let (missed, extra, found) = count_against_truth(snapshot, Path::new(&truth));
+            println!("{missed} {extra} {found}");
+        }
         other => panic!("unknown part {other}"),
     }
+}
+
+/// (missed, extra, found): the exceptions of `snapshot` against the truth's lines, as multisets of
+/// (check, key). (The bundled DuckDB has no JSON reader: the truth's lines are read here.)
+fn count_against_truth(snapshot: &Path, truth: &Path) -> (i64, i64, i64) {
+    let mut counts: std::collections::HashMap<(String, String), i64> = Default::default();
+    let truth = std::fs::read_to_string(truth).expect("the truth");
+    for line in truth.lines().filter(|l| !l.trim().is_empty()) {
+        let e: serde_json::Value = serde_json::from_str(line).expect("a truth line");
+        let at = |f: &str| e[f].as_str().expect("check and key").to_string();
+        *counts.entry((at("check"), at("key"))).or_default() += 1;
+    }
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let sql = format!(
+        "SELECT \"check\", key FROM read_parquet('{}')",
+        snapshot.join("exceptions.parquet").display()
+    );
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let mut found = 0;
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        *counts.entry(row.unwrap()).or_default() -= 1;
+        found += 1;
+    }
+    let missed = counts.values().filter(|&&n| n > 0).sum();
+    let extra = counts.values().filter(|&&n| n < 0).map(|n| -n).sum();
+    (missed, extra, found)
 }
