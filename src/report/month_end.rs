@@ -85,6 +85,14 @@ type LineKey = (String, String, String);
 /// Builds the month-end lines, in month, market and currency order, listing at most about `rows`
 /// orders in all (shared among the lines).
 pub fn build<'a>(input: &'a Input, rows: usize) -> Result<Vec<Line<'a>>, super::Error> {
+    let mut lines = totals(input)?;
+    list_orders(input, &mut lines, rows)?;
+    Ok(lines)
+}
+
+/// The month-end lines with their reasons and totals, listing no orders (`orders` is empty and
+/// `left_out` is 0): for the workbook, which lists every order on a sheet of its own.
+pub fn totals<'a>(input: &'a Input) -> Result<Vec<Line<'a>>, super::Error> {
     let db = input.db();
     // The lines finance.period_mismatch flagged, by their typed subject.
     let flagged: BTreeSet<LineKey> = db
@@ -136,7 +144,7 @@ pub fn build<'a>(input: &'a Input, rows: usize) -> Result<Vec<Line<'a>>, super::
             },
         ));
     }
-    let mut lines: Vec<Line> = input
+    let lines: Vec<Line> = input
         .summary
         .periods
         .iter()
@@ -181,6 +189,12 @@ pub fn build<'a>(input: &'a Input, rows: usize) -> Result<Vec<Line<'a>>, super::
             }
         })
         .collect();
+    Ok(lines)
+}
+
+/// Lists each line's share of `rows` orders behind it, and counts the rest in `left_out`.
+fn list_orders(input: &Input, lines: &mut [Line], rows: usize) -> Result<(), super::Error> {
+    let db = input.db();
     // The listed orders: every reason's but rounding's, each line its share of the page.
     let listed = |l: &Line| -> u64 {
         l.reasons
@@ -231,11 +245,11 @@ pub fn build<'a>(input: &'a Input, rows: usize) -> Result<Vec<Line<'a>>, super::
             .or_default()
             .push(Listed { order, reason });
     }
-    for line in &mut lines {
+    for line in lines.iter_mut() {
         let t = line.totals;
         let key = (t.month.clone(), t.market.clone(), t.currency.clone());
         line.orders = by_line.remove(&key).unwrap_or_default();
         line.left_out = listed(line) - line.orders.len() as u64;
     }
-    Ok(lines)
+    Ok(())
 }

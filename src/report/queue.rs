@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Input;
-use super::read::literal;
 use crate::plan;
 use crate::reconcile::{EXCEPTION_COLUMNS, Exception, exception_row};
 
@@ -251,7 +250,7 @@ fn list<'a>(
                   CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
                   \"check\", key
          LIMIT {}",
-        literal(owner),
+        crate::history::text(owner),
         rows.min(i64::MAX as usize)
     );
     input.db().rows("listing the queue", &sql, |r| {

@@ -33,13 +33,9 @@ impl std::fmt::Debug for Db {
     }
 }
 
-fn fail(what: &str, e: duckdb::Error) -> Error {
+/// A DuckDB error while `what` was being done, as a report error.
+pub(crate) fn fail(what: &str, e: duckdb::Error) -> Error {
     Error::Reconcile(reconcile::Error::duckdb(what, e))
-}
-
-/// A string as an SQL literal.
-pub(crate) fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 impl Db {
@@ -65,7 +61,7 @@ impl Db {
             Some(path) => {
                 conn.execute_batch(&format!(
                     "ATTACH {} AS history (READ_ONLY)",
-                    literal(&path.to_string_lossy())
+                    crate::history::text(&path.to_string_lossy())
                 ))
                 .map_err(|e| fail(&format!("attaching {}", path.display()), e))?;
                 "SELECT \"check\", key, status, first_seen, escalated_at, accepted_by,

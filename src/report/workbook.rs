@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
+use super::read::fail;
 use super::{Error, Input, month_end};
 use crate::reconcile::{
     EXCEPTION_COLUMNS, Exception, PERIOD_ORDER_COLUMNS, PeriodOrder, exception_row,
@@ -155,7 +156,7 @@ pub fn month_end(input: &Input) -> Result<Vec<u8>, Error> {
     let date = Format::new().set_num_format("yyyy-mm");
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm");
 
-    let lines = month_end::build(input, 0)?;
+    let lines = month_end::totals(input)?;
     let sheet = book.add_worksheet().set_name("Summary").map_err(xlsx)?;
     summary(sheet, &lines, &date).map_err(xlsx)?;
     sheet.autofit();
@@ -175,9 +176,7 @@ pub fn month_end(input: &Input) -> Result<Vec<u8>, Error> {
              ORDER BY month, market, currency, order_ref"
         ),
         |row| {
-            let o = period_order_row(row).map_err(|e| {
-                Error::Reconcile(crate::reconcile::Error::duckdb("reading an order", e))
-            })?;
+            let o = period_order_row(row).map_err(|e| fail("reading an order", e))?;
             r += 1;
             let title: &String = titles
                 .entry(o.reason.clone())
@@ -203,8 +202,7 @@ pub fn month_end(input: &Input) -> Result<Vec<u8>, Error> {
              ORDER BY \"check\", key"
         ),
         |row| {
-            let read =
-                |e| Error::Reconcile(crate::reconcile::Error::duckdb("reading an exception", e));
+            let read = |e| fail("reading an exception", e);
             let e = exception_row(row).map_err(read)?;
             let status: Option<String> = row.get(22).map_err(read)?;
             let first_seen = row
