@@ -20,7 +20,7 @@ with centra as (   -- joined on the order's number: an integer key, not its text
 ), orderwise_by_order as (   -- the despatch numbers, listed for those orders only
     select u.number, string_agg(upper(trim(d.tracking_number)), ', ' order by upper(trim(d.tracking_number))) as tracking
     from unknown u join ow_despatches d on d.order_id = u.orderwise_order_id
-    where nullif(trim(d.tracking_number), '') is not null
+    where trim(d.tracking_number) <> ''
     group by u.number
 )
 select
