@@ -5,24 +5,26 @@
 -- title: Despatch or shipment without a tracking number
 -- remedy: Add the consignment number to the OrderWise despatch and the Centra shipment.
 -- amount: none.
-with missing as (
-    select m.order_key, 'OrderWise despatch' as side
-    from live_orders m
+with untracked as (   -- the orders with a shipment or despatch lacking one (queries/_views.sql)
+    select number, orderwise_order_id from suspect_orders where tracking_missing
+), missing as (
+    select m.number, 'OrderWise despatch' as side
+    from untracked m
     join ow_despatches d on d.order_id = m.orderwise_order_id
     where d.tracking_number is null or trim(d.tracking_number) = ''
     union
-    select m.order_key, 'Centra shipment ' || s.number as side
-    from live_orders m
+    select m.number, 'Centra shipment ' || s.number as side
+    from untracked m
     join centra_shipments s on s.order_number = m.number and s.is_shipped
     where s.tracking_number is null or trim(s.tracking_number) = ''
 )
 select
-    order_key                                                     as order_number,
+    cast(number as varchar)                                       as order_number,
     null                                                          as centra_value,
     null                                                          as orderwise_value,
     null                                                          as difference,
     null                                                          as amount,
     null                                                          as currency,
-    format('Order {}: {} has no tracking number.', order_key, string_agg(side, ' and ' order by side)) as detail
+    format('Order {}: {} has no tracking number.', number, string_agg(side, ' and ' order by side)) as detail
 from missing
-group by order_key
+group by number

@@ -6,21 +6,25 @@
 -- remedy: Copy the consignment number from the OrderWise despatch to the Centra shipment.
 -- amount: none.
 -- A Centra tracking number must be one of the order's OrderWise despatch numbers (trimmed, any case).
-with centra as (   -- joined on the order's number: an integer key, not its text
+with suspects as (   -- the orders whose tracking numbers may disagree (queries/_views.sql)
+    select number, orderwise_order_id from suspect_orders where differs
+), centra as (
     select m.number, m.orderwise_order_id, trim(s.tracking_number) as tracking
-    from live_orders m join centra_shipments s on s.order_number = m.number and s.is_shipped
+    from suspects m join centra_shipments s on s.order_number = m.number and s.is_shipped
     where trim(s.tracking_number) <> ''   -- (a null number is not compared)
+), despatched as (   -- those orders' despatch numbers, as compared
+    select d.order_id, upper(trim(d.tracking_number)) as tracking
+    from suspects m join ow_despatches d on d.order_id = m.orderwise_order_id
+    where trim(d.tracking_number) <> ''
 ), unknown as (   -- Centra numbers none of the order's despatches carry
     select c.number, c.orderwise_order_id, string_agg(c.tracking, ', ' order by c.tracking) as tracking
     from centra c
-    where not exists (select 1 from ow_despatches d
-                      where d.order_id = c.orderwise_order_id
-                        and upper(trim(d.tracking_number)) = upper(c.tracking))
+    where not exists (select 1 from despatched d
+                      where d.order_id = c.orderwise_order_id and d.tracking = upper(c.tracking))
     group by c.number, c.orderwise_order_id
-), orderwise_by_order as (   -- the despatch numbers, listed for those orders only
-    select u.number, string_agg(upper(trim(d.tracking_number)), ', ' order by upper(trim(d.tracking_number))) as tracking
-    from unknown u join ow_despatches d on d.order_id = u.orderwise_order_id
-    where trim(d.tracking_number) <> ''
+), orderwise_by_order as (
+    select u.number, string_agg(d.tracking, ', ' order by d.tracking) as tracking
+    from unknown u join despatched d on d.order_id = u.orderwise_order_id
     group by u.number
 )
 select
