@@ -11,6 +11,19 @@ with explaining(check_name, priority) as (
            ('finance.period_cutoff', 5), ('order.currency_mismatch', 6),
            ('order.total_mismatch', 7), ('order.tax_mismatch', 8),
            ('order.discount_mismatch', 9), ('order.shipping_mismatch', 10)
+), unsettled as (
+    -- The order references whose parts may not all be zero, found with one checksum per reference
+    -- rather than seven sums per (month, market, currency, reference): each side's rows hashed
+    -- whole (month, market, currency and the five figures), added for OrderWise and subtracted
+    -- for Centra, exactly (128-bit integers, no wrapping). Where each side has the same rows the
+    -- checksum is zero and so is every part; rows that differ cancel out only by a 1 in 2^64
+    -- accident. Only these references are summed exactly (10M orders: 502,366 of the 18.7
+    -- million rows).
+    select order_ref
+    from period_sides
+    group by order_ref
+    having sum(cast(hash(month, market, currency, net, vat, gross, discounts, shipping) as hugeint)
+               * case when side = 'orderwise' then 1 else -1 end) <> 0
 ), parts as (
     select month, market, currency, order_ref,
            count(*) filter (where side = 'orderwise') - count(*) filter (where side = 'centra') as orders,
@@ -20,6 +33,7 @@ with explaining(check_name, priority) as (
            sum(case when side = 'orderwise' then discounts else -discounts end) as discounts,
            sum(case when side = 'orderwise' then shipping else -shipping end)   as shipping
     from period_sides
+    where order_ref in (select order_ref from unsettled)
     group by month, market, currency, order_ref
     having orders <> 0 or net <> 0 or vat <> 0 or gross <> 0 or discounts <> 0 or shipping <> 0
 ), orderwise_parts as (
