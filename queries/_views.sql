@@ -200,10 +200,10 @@ with centra_items as (   -- kind: 1 ordered, 2 shipped, 3 a tracking number, 4 a
     select order_number as number, 1 as kind, sku_key as item, quantity
     from centra_order_lines
     where sku_key is not null
-    union all            -- every shipment line but those of shipments not shipped (few: no join)
+    union all            -- the lines of shipped shipments (a line of no known shipment is not one)
     select order_number, 2, sku_key, quantity
     from centra_shipment_lines
-    where shipment_id not in (select shipment_id from centra_shipments where not is_shipped)
+    where shipment_id in (select shipment_id from centra_shipments where is_shipped)
     union all
     select number, case when tracking <> '' then 3 else 4 end, upper(tracking), 1
     from (select order_number as number, trim(tracking_number) as tracking
