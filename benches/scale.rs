@@ -25,6 +25,11 @@ use std::process::Command;
 
 use common::process::Run;
 
+/// The allocator `tally` runs with (see `src/main.rs`), so that the in-process children (the order
+/// checks, the bare DuckDB join) are timed as the command is.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Set in a child process this bench starts: which measured part to run.
 const CHILD: &str = "TALLY_SCALE_CHILD";
 /// The world's seed and moment, fixed so the snapshot is the same every time it is written.
