@@ -21,5 +21,7 @@ select
 from ow_orders w
 where w.session_id in (select session_id from web_sessions)
   and w.status <> 'Cancelled'
+  -- NOT IN, not NOT EXISTS: inside this OR, DuckDB plans NOT EXISTS as a copy of every order
+  -- and a mark join (10M orders: 4.2 s against 1.7 s). matched_orders.order_key is never null.
   and (w.external_ref_key is null
-       or not exists (select 1 from matched_orders m where m.order_key = w.external_ref_key))
+       or w.external_ref_key not in (select order_key from matched_orders))
