@@ -5,6 +5,14 @@
 -- title: Delivery method with no Centra carrier mapping
 -- remedy: Add the delivery method to tally.toml [[carriers]] with Centra's carrier and service names.
 -- amount: none.
+-- The few despatches by an unmapped method first, then their orders: filtered after the join to
+-- every order, they cost a join of every despatch (10M: 1.06 s against 0.31 s).
+with unmapped as (
+    select order_id, despatched_at, delivery_method
+    from ow_despatches
+    where delivery_method is not null
+      and delivery_method not in (select orderwise_delivery_method from cfg_carriers)
+)
 select
     d.delivery_method                                             as delivery_method,
     min(d.despatched_at)                                          as occurred_at,
@@ -15,9 +23,7 @@ select
     null                                                          as currency,
     format('OrderWise delivery method "{}" ({} web despatches, first {}) has no Centra carrier and service mapped, so shipments cannot be created for it.',
            d.delivery_method, count(*), strftime(min(d.despatched_at), '%Y-%m-%d')) as detail
-from ow_despatches d
+from unmapped d
 join ow_orders o on o.order_id = d.order_id
 where o.session_id in (select session_id from web_sessions)
-  and d.delivery_method is not null
-  and d.delivery_method not in (select orderwise_delivery_method from cfg_carriers)
 group by d.delivery_method
