@@ -45,11 +45,13 @@ create view web_sessions as
 select distinct orderwise_session as session_id from cfg_markets;
 
 -- Each Centra order with the one OrderWise order its values are compared against: the first live
--- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift.
+-- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift; and
+-- how many live copies OrderWise holds (order.duplicated_in_orderwise lists those with more).
 create table matched_orders as
 with first_copy as (   -- one aggregate per external reference, not a sort of every copy
     select external_ref_key,
-           coalesce(min(order_id) filter (where status <> 'Cancelled'), min(order_id)) as order_id
+           coalesce(min(order_id) filter (where status <> 'Cancelled'), min(order_id)) as order_id,
+           count(*) filter (where status <> 'Cancelled') as live_copies
     from ow_orders
     where external_ref_key is not null
     group by external_ref_key
@@ -73,7 +75,8 @@ select
     w.total_vat              as orderwise_vat,
     w.discount_gross         as orderwise_discount,
     w.delivery_gross         as orderwise_shipping,
-    w.order_month            as orderwise_month
+    w.order_month            as orderwise_month,
+    f.live_copies            as orderwise_live_copies
 from centra_order_figures c
 join first_copy f on f.external_ref_key = c.order_key
 join ow_orders w on w.order_id = f.order_id;
