@@ -189,6 +189,25 @@ join centra_orders o on o.number = l.order_number
 where l.sku_key in (select sku_key from stock_positions where centra_free is distinct from expected_free)
 group by l.sku_key;
 
+-- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
+-- also upper-cased (compared), `has_tracking` false where there is none or it is blank.
+-- suspect_orders' checksums must count exactly what the tracking checks compare, so all three read
+-- these two views.
+create view centra_shipped_tracking as       -- Centra's shipped shipments only
+select order_number, number as shipment_number,
+       trim(tracking_number)                         as tracking,
+       upper(trim(tracking_number))                  as tracking_key,
+       coalesce(trim(tracking_number) <> '', false)  as has_tracking
+from centra_shipments
+where is_shipped;
+
+create view despatch_tracking as             -- every OrderWise despatch, whatever its age
+select order_id,
+       trim(tracking_number)                         as tracking,
+       upper(trim(tracking_number))                  as tracking_key,
+       coalesce(trim(tracking_number) <> '', false)  as has_tracking
+from ow_despatches;
+
 -- Live orders whose lines, shipments or tracking numbers may disagree, found without comparing
 -- them item by item. Each side's items (ordered SKUs, shipped SKUs, tracking numbers) are summed
 -- per order into one checksum: each item's quantity times a 64-bit weight, the hash of its kind
@@ -208,9 +227,8 @@ with centra_items as (   -- kind: 1 ordered, 2 shipped, 3 a tracking number, 4 a
     from centra_shipment_lines
     where shipment_id in (select shipment_id from centra_shipments where is_shipped)
     union all
-    select number, case when tracking <> '' then 3 else 4 end, upper(tracking), 1
-    from (select order_number as number, trim(tracking_number) as tracking
-          from centra_shipments where is_shipped)
+    select order_number, case when has_tracking then 3 else 4 end, tracking_key, 1
+    from centra_shipped_tracking
 ), orderwise_items as (
     select order_id, 1 as kind, sku_key as item, qty_required as quantity
     from ow_order_lines
@@ -219,8 +237,8 @@ with centra_items as (   -- kind: 1 ordered, 2 shipped, 3 a tracking number, 4 a
     from ow_despatch_lines dl
     join ow_despatches d on d.despatch_id = dl.despatch_id
     union all
-    select order_id, case when tracking <> '' then 3 else 4 end, upper(tracking), 1
-    from (select order_id, trim(tracking_number) as tracking from ow_despatches)
+    select order_id, case when has_tracking then 3 else 4 end, tracking_key, 1
+    from despatch_tracking
 ), centra as (
     select number, sum(cast(hash(kind, item) as hugeint) * quantity) filter (where kind < 4) as checksum,
            count(*) filter (where kind = 4) as untracked

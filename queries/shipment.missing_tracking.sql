@@ -10,13 +10,13 @@ with untracked as (   -- the orders with a shipment or despatch lacking one (que
 ), missing as (
     select m.number, 'OrderWise despatch' as side
     from untracked m
-    join ow_despatches d on d.order_id = m.orderwise_order_id
-    where d.tracking_number is null or trim(d.tracking_number) = ''
+    join despatch_tracking d on d.order_id = m.orderwise_order_id
+    where not d.has_tracking
     union
-    select m.number, 'Centra shipment ' || s.number as side
+    select m.number, 'Centra shipment ' || s.shipment_number as side
     from untracked m
-    join centra_shipments s on s.order_number = m.number and s.is_shipped
-    where s.tracking_number is null or trim(s.tracking_number) = ''
+    join centra_shipped_tracking s on s.order_number = m.number
+    where not s.has_tracking
 )
 select
     cast(number as varchar)                                       as order_number,

@@ -8,19 +8,19 @@
 -- A Centra tracking number must be one of the order's OrderWise despatch numbers (trimmed, any case).
 with suspects as (   -- the orders whose tracking numbers may disagree (queries/_views.sql)
     select number, orderwise_order_id from suspect_orders where differs
-), centra as (
-    select m.number, m.orderwise_order_id, trim(s.tracking_number) as tracking
-    from suspects m join centra_shipments s on s.order_number = m.number and s.is_shipped
-    where trim(s.tracking_number) <> ''   -- (a null number is not compared)
+), centra as (   -- a missing number is not compared (shipment.missing_tracking reports it)
+    select m.number, m.orderwise_order_id, s.tracking, s.tracking_key
+    from suspects m join centra_shipped_tracking s on s.order_number = m.number
+    where s.has_tracking
 ), despatched as (   -- those orders' despatch numbers, as compared
-    select d.order_id, upper(trim(d.tracking_number)) as tracking
-    from suspects m join ow_despatches d on d.order_id = m.orderwise_order_id
-    where trim(d.tracking_number) <> ''
+    select d.order_id, d.tracking_key as tracking
+    from suspects m join despatch_tracking d on d.order_id = m.orderwise_order_id
+    where d.has_tracking
 ), unknown as (   -- Centra numbers none of the order's despatches carry
     select c.number, c.orderwise_order_id, string_agg(c.tracking, ', ' order by c.tracking) as tracking
     from centra c
     where not exists (select 1 from despatched d
-                      where d.order_id = c.orderwise_order_id and d.tracking = upper(c.tracking))
+                      where d.order_id = c.orderwise_order_id and d.tracking = c.tracking_key)
     group by c.number, c.orderwise_order_id
 ), orderwise_by_order as (
     select u.number, string_agg(d.tracking, ', ' order by d.tracking) as tracking
