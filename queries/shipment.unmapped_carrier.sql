@@ -5,8 +5,8 @@
 -- title: Delivery method with no Centra carrier mapping
 -- remedy: Add the delivery method to tally.toml [[carriers]] with Centra's carrier and service names.
 -- amount: none.
--- The few despatches by an unmapped method first, then their orders: filtered after the join to
--- every order, they cost a join of every despatch (10M: 1.06 s against 0.31 s).
+-- The few despatches by an unmapped method first, then their orders: filtering them after joining
+-- every despatch to its order paid for that whole join (10M: 1.06 s against 0.31 s).
 with unmapped as (
     select order_id, despatched_at, delivery_method
     from ow_despatches
