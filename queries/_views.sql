@@ -189,6 +189,14 @@ join centra_orders o on o.number = l.order_number
 where l.sku_key in (select sku_key from stock_positions where centra_free is distinct from expected_free)
 group by l.sku_key;
 
+-- The lines of Centra's shipped shipments, under the order number each line carries (a line of a
+-- shipment the snapshot does not hold is not one). suspect_orders' checksums must count exactly
+-- what shipment_quantities compares, so both read this view.
+create view centra_shipped_lines as
+select order_number, shipment_id, order_line_id, sku_key, quantity
+from centra_shipment_lines
+where shipment_id in (select shipment_id from centra_shipments where is_shipped);
+
 -- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
 -- also upper-cased (compared), `has_tracking` false where there is none or it is blank.
 -- suspect_orders' checksums must count exactly what the tracking checks compare, so all three read
@@ -222,10 +230,9 @@ with centra_items as (   -- kind: 1 ordered, 2 shipped, 3 a tracking number, 4 a
     select order_number as number, 1 as kind, sku_key as item, quantity
     from centra_order_lines
     where sku_key is not null
-    union all            -- the lines of shipped shipments (a line of no known shipment is not one)
+    union all
     select order_number, 2, sku_key, quantity
-    from centra_shipment_lines
-    where shipment_id in (select shipment_id from centra_shipments where is_shipped)
+    from centra_shipped_lines
     union all
     select order_number, case when has_tracking then 3 else 4 end, tracking_key, 1
     from centra_shipped_tracking
@@ -298,8 +305,7 @@ differing as (
         select m.number, k.sku_id, sl.quantity as shipped, null as despatched,
                null as despatched_before_sla
         from suspects m
-        join centra_shipments s on s.order_number = m.number and s.is_shipped
-        join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
+        join centra_shipped_lines sl on sl.order_number = m.number
         left join sku_names k on k.sku_key = sl.sku_key
         union all
         select m.number, k.sku_id, null, dl.qty,
