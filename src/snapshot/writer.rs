@@ -79,8 +79,10 @@ impl SnapshotWriter {
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
         let props = WriterProperties::builder()
             // LZ4_RAW, not Snappy: the same size (10M orders: 4.5 GB either way), and DuckDB
-            // decodes it for less (Snappy's decoder was 8.7% of reconcile's CPU; the whole
-            // catalogue 61.5-63.6 s against 65.0-66.1 s). Older Snappy snapshots read as before.
+            // decodes it for less. Snappy's decoder was 8.7% of reconcile's CPU at 10M; with
+            // LZ4_RAW the whole catalogue used 101 s of CPU against 104-106 s (wall 61.5-63.6 s
+            // against 65.0-66.1 s, within the spread of runs at 10M). Older Snappy snapshots
+            // read as before.
             .set_compression(Compression::LZ4_RAW)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(concat!("tally ", env!("CARGO_PKG_VERSION")).into())
