@@ -230,3 +230,36 @@ impl<R: Row> Sink<R> {
         self.file.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CentraMarket;
+
+    #[test]
+    fn dataset_files_are_written_with_lz4_raw() {
+        let root = tempfile::tempdir().unwrap();
+        let writer = SnapshotWriter::create(root.path(), Utc::now()).unwrap();
+        let mut sink = writer.sink::<CentraMarket>().unwrap();
+        sink.push(CentraMarket {
+            market_id: 1,
+            market: "Europe".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        sink.finish().unwrap();
+        let path = writer.partial_dir().join("centra/markets.parquet");
+        let file = File::open(&path).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+        let meta = parquet::file::reader::FileReader::metadata(&reader);
+        assert_eq!(meta.file_metadata().num_rows(), 1);
+        for column in meta.row_group(0).columns() {
+            assert_eq!(
+                column.compression(),
+                Compression::LZ4_RAW,
+                "{}",
+                column.column_path()
+            );
+        }
+    }
+}
