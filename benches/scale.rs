@@ -4,7 +4,10 @@
 //! `tally sandbox --write-snapshot` under `TALLY_SCALE_DIR`, default `/var/tmp/tally-scale`, and
 //! reused), each of these runs in a process of its own, timed wall-clock with its peak RSS:
 //! - `tally reconcile`: the whole catalogue, its exceptions compared with the truth as multisets;
-//! - the order-level checks alone (the shared tables and `order.*`), in-process from the library;
+//! - the order-level checks alone (`order.*` and the shared tables they read), in-process from the
+//!   library;
+//! - the four order money checks alone (total, VAT, discount, shipping; with `matched_orders`):
+//!   what the bare join compares, as tally checks it;
 //! - a bare DuckDB join of the two order files comparing gross, VAT, discount and shipping: the
 //!   floor for the order checks;
 //! - the same comparison in polars (lazy API, streaming engine), from the bench-only crate in
@@ -32,6 +35,13 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Set in a child process this bench starts: which measured part to run.
 const CHILD: &str = "TALLY_SCALE_CHILD";
+/// The order checks that compare what the bare DuckDB join compares.
+const MONEY_CHECKS: [&str; 4] = [
+    "order.total_mismatch",
+    "order.tax_mismatch",
+    "order.discount_mismatch",
+    "order.shipping_mismatch",
+];
 /// The world's seed and moment, fixed so the snapshot is the same every time it is written.
 const SEED: u64 = 11;
 const AT: &str = "2026-11-08T10:00:00Z";
@@ -77,6 +87,10 @@ fn main() {
         }
     );
     let order_checks = Run::measure("order-level checks alone", &mut world.child("order-checks"));
+    let money_checks = Run::measure(
+        "order money checks (4 fields)",
+        &mut world.child("money-checks"),
+    );
     let duckdb = Run::measure(
         "bare DuckDB join (4 money fields)",
         &mut world.child("duckdb"),
@@ -95,11 +109,16 @@ fn main() {
 
     println!();
     println!("{:<36} {:>9} {:>12}", "part", "wall", "peak RSS");
-    let parts: Vec<&Run> = [Some(&tally), Some(&order_checks), Some(&duckdb)]
-        .into_iter()
-        .flatten()
-        .chain(polars.as_ref().ok())
-        .collect();
+    let parts: Vec<&Run> = [
+        Some(&tally),
+        Some(&order_checks),
+        Some(&money_checks),
+        Some(&duckdb),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(polars.as_ref().ok())
+    .collect();
     for r in &parts {
         println!(
             "{:<36} {:>8.2}s {:>9} MB",
@@ -112,6 +131,10 @@ fn main() {
     println!(
         "order checks / bare DuckDB join: {:.2}x (goal: at most 1.3x)",
         ratio(&order_checks, &duckdb)
+    );
+    println!(
+        "order money checks / bare DuckDB join (the same four fields): {:.2}x",
+        ratio(&money_checks, &duckdb)
     );
     match &polars {
         Ok(p) => {
@@ -290,6 +313,16 @@ fn child(part: &str, snapshot: &Path, config: &Path) {
             let found =
                 tally::reconcile::run_only(snapshot, &cfg, |c| c.name.starts_with("order."))
                     .expect("the order checks run");
+            println!("{found}");
+        }
+        "money-checks" => {
+            // What the bare join compares, as tally checks it: the first live OrderWise copy of
+            // each Centra order (matched_orders), the four money fields, an exception row each.
+            let cfg = tally::config::Config::load(config).expect("configuration");
+            let found = tally::reconcile::run_only(snapshot, &cfg, |c| {
+                MONEY_CHECKS.contains(&c.name.as_str())
+            })
+            .expect("the money checks run");
             println!("{found}");
         }
         "duckdb" => {

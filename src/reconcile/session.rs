@@ -50,7 +50,16 @@ pub(crate) fn run_timed(
     file: &str,
     sql: &str,
 ) -> Result<(), Error> {
-    for statement in super::statements::split(sql) {
+    run_statements(conn, steps, file, super::statements::split(sql))
+}
+
+fn run_statements<'a>(
+    conn: &Connection,
+    steps: &mut Vec<Step>,
+    file: &str,
+    statements: impl IntoIterator<Item = super::statements::Statement<'a>>,
+) -> Result<(), Error> {
+    for statement in statements {
         let step = format!("{file}: {}", statement.name);
         timed(steps, step.clone(), || {
             conn.execute_batch(statement.sql)
@@ -67,6 +76,16 @@ pub fn open(snapshot: &Snapshot, cfg: &Config) -> Result<Connection, Error> {
 
 /// [`open`], with how long each statement of the shared files (`queries/_*.sql`) took.
 pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<Step>), Error> {
+    open_for(snapshot, cfg, None)
+}
+
+/// [`open_timed`], computing of the shared files only what the queries `uses` read (directly or
+/// through other shared statements), or everything when `uses` is `None`.
+pub fn open_for(
+    snapshot: &Snapshot,
+    cfg: &Config,
+    uses: Option<&[&str]>,
+) -> Result<(Connection, Vec<Step>), Error> {
     let config = duckdb::Config::default()
         .enable_autoload_extension(false)
         .and_then(|c| c.threads(cfg.engine.threads as i64))
@@ -170,7 +189,18 @@ pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<
     )?;
     let mut steps = Vec::new();
     for (file, sql) in super::catalogue::shared_views() {
-        run_timed(&conn, &mut steps, &format!("queries/{file}"), sql)?;
+        let statements = super::statements::split(sql);
+        let needed = match uses {
+            Some(uses) => super::statements::needed(&statements, uses),
+            None => vec![true; statements.len()],
+        };
+        let chosen = statements.into_iter().zip(needed).filter(|(_, n)| *n);
+        run_statements(
+            &conn,
+            &mut steps,
+            &format!("queries/{file}"),
+            chosen.map(|(s, _)| s),
+        )?;
     }
     Ok((conn, steps))
 }

@@ -64,6 +64,59 @@ fn push<'a>(out: &mut Vec<Statement<'a>>, sql: &'a str) {
     out.push(Statement { name, sql });
 }
 
+/// Which of the shared `statements` (in file order, each reading only earlier ones) are needed to
+/// run `uses` (the SQL of some checks): those `uses` names, and those the needed ones name in turn.
+/// A partial run computes only these, so measuring four order checks does not also build the stock
+/// tables. A name is matched as a whole word outside comments, so a false match can only add a
+/// statement, never drop one a query reads.
+pub fn needed(statements: &[Statement<'_>], uses: &[&str]) -> Vec<bool> {
+    let mut needed = vec![false; statements.len()];
+    let roots: Vec<String> = uses.iter().map(|sql| code(sql)).collect();
+    for (i, s) in statements.iter().enumerate() {
+        needed[i] = roots.iter().any(|r| names(r, &s.name));
+    }
+    for j in (0..statements.len()).rev() {
+        if !needed[j] {
+            continue;
+        }
+        let body = code(statements[j].sql);
+        for i in 0..j {
+            needed[i] = needed[i] || names(&body, &statements[i].name);
+        }
+    }
+    needed
+}
+
+/// `sql` lower-cased, without its `--` comments (a `--` inside a string literal is kept).
+fn code(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let (mut quote, mut comment) = (None::<char>, false);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, comment, c) {
+            (None, false, '-') if chars.peek() == Some(&'-') => comment = true,
+            (None, true, '\n') => comment = false,
+            (None, false, '\'' | '"') => quote = Some(c),
+            (Some(q), _, _) if c == q => quote = None,
+            _ => {}
+        }
+        if !comment {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Whether `code` (lower-cased) holds `name` as a whole identifier.
+fn names(code: &str, name: &str) -> bool {
+    let name = name.to_lowercase();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(&name).any(|(at, _)| {
+        !code[..at].chars().next_back().is_some_and(word)
+            && !code[at + name.len()..].chars().next().is_some_and(word)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +153,69 @@ mod tests {
                 sql.trim().trim_end_matches(|c: char| c != ';').trim(),
                 "{file}"
             );
+        }
+    }
+
+    #[test]
+    fn needed_follows_names_back_through_the_statements_and_ignores_comments() {
+        let sql = "create table a as select 1 as x;\n\
+                   create table ab as select 2 as x;\n\
+                   -- b reads a, not ab; c is only mentioned here\n\
+                   create view b as select * from a; -- c\n\
+                   create table c as select * from ab;\n\
+                   create macro m(x) as x + 1;";
+        let statements = split(sql);
+        let got = |uses: &[&str]| -> Vec<&str> {
+            needed(&statements, uses)
+                .iter()
+                .zip(&statements)
+                .filter(|(n, _)| **n)
+                .map(|(_, s)| s.name.as_str())
+                .collect()
+        };
+        assert_eq!(got(&["select * from B"]), ["a", "b"]);
+        assert_eq!(got(&["select m(x) from c"]), ["ab", "c", "m"]);
+        assert_eq!(got(&["select 1 -- from c"]), Vec::<&str>::new());
+        assert_eq!(
+            got(&["select 'a--' from b", "select * from c"]),
+            ["a", "ab", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn the_order_money_checks_need_matched_orders_and_not_the_line_or_stock_tables() {
+        let (_, views) = super::super::catalogue::shared_views()
+            .next()
+            .expect("queries/_views.sql");
+        let statements = split(views);
+        let checks = super::super::checks().unwrap();
+        let uses: Vec<&str> = checks
+            .iter()
+            .filter(|c| c.name == "order.total_mismatch" || c.name == "order.tax_mismatch")
+            .map(|c| c.sql.as_str())
+            .collect();
+        assert_eq!(uses.len(), 2);
+        let chosen: Vec<&str> = needed(&statements, &uses)
+            .iter()
+            .zip(&statements)
+            .filter(|(n, _)| **n)
+            .map(|(_, s)| s.name.as_str())
+            .collect();
+        for name in [
+            "matched_orders",
+            "live_orders",
+            "comparable_orders",
+            "centra_order_figures",
+        ] {
+            assert!(chosen.contains(&name), "{name} missing from {chosen:?}");
+        }
+        for name in [
+            "suspect_orders",
+            "stock_positions",
+            "sku_names",
+            "shipment_quantities",
+        ] {
+            assert!(!chosen.contains(&name), "{name} in {chosen:?}");
         }
     }
 }
