@@ -14,23 +14,49 @@ pub struct Statement<'a> {
 /// comments; statements that are only comments and blanks are dropped.
 pub fn split(sql: &str) -> Vec<Statement<'_>> {
     let mut out = Vec::new();
-    let (mut start, mut quote, mut comment) = (0, None::<char>, false);
+    let mut start = 0;
+    for (i, c, kind) in lex(sql) {
+        if c == ';' && kind == Lexeme::Code {
+            push(&mut out, &sql[start..=i]);
+            start = i + 1;
+        }
+    }
+    push(&mut out, &sql[start..]);
+    out
+}
+
+/// What a character of SQL is part of. [`split`] cuts only at a `;` of code, and [`needed`] reads
+/// names everywhere but in comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lexeme {
+    Code,
+    /// A string literal or a quoted name, its quotes included.
+    Quoted,
+    /// A `--` comment, up to (not including) the end of its line.
+    Comment,
+}
+
+/// Each character of `sql` with its byte offset and what it is part of.
+fn lex(sql: &str) -> impl Iterator<Item = (usize, char, Lexeme)> + '_ {
+    let (mut quote, mut comment) = (None::<char>, false);
     let mut chars = sql.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    std::iter::from_fn(move || {
+        let (i, c) = chars.next()?;
+        let was_quoted = quote.is_some();
         match (quote, comment, c) {
             (None, false, '-') if chars.peek().is_some_and(|&(_, n)| n == '-') => comment = true,
             (None, true, '\n') => comment = false,
             (None, false, '\'' | '"') => quote = Some(c),
             (Some(q), _, _) if c == q => quote = None,
-            (None, false, ';') => {
-                push(&mut out, &sql[start..=i]);
-                start = i + 1;
-            }
             _ => {}
         }
-    }
-    push(&mut out, &sql[start..]);
-    out
+        let kind = match (comment, was_quoted || quote.is_some()) {
+            (true, _) => Lexeme::Comment,
+            (false, true) => Lexeme::Quoted,
+            (false, false) => Lexeme::Code,
+        };
+        Some((i, c, kind))
+    })
 }
 
 fn push<'a>(out: &mut Vec<Statement<'a>>, sql: &'a str) {
@@ -89,22 +115,10 @@ pub fn needed(statements: &[Statement<'_>], uses: &[&str]) -> Vec<bool> {
 
 /// `sql` lower-cased, without its `--` comments (a `--` inside a string literal is kept).
 fn code(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let (mut quote, mut comment) = (None::<char>, false);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quote, comment, c) {
-            (None, false, '-') if chars.peek() == Some(&'-') => comment = true,
-            (None, true, '\n') => comment = false,
-            (None, false, '\'' | '"') => quote = Some(c),
-            (Some(q), _, _) if c == q => quote = None,
-            _ => {}
-        }
-        if !comment {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
+    lex(sql)
+        .filter(|&(_, _, kind)| kind != Lexeme::Comment)
+        .flat_map(|(_, c, _)| c.to_lowercase())
+        .collect()
 }
 
 /// Whether `code` (lower-cased) holds `name` as a whole identifier.
