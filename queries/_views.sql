@@ -112,14 +112,20 @@ from (
 ) where sku_key is not null
 group by sku_key;
 
--- Units each Centra order line has shipped (shipped shipments only); `tally plan` reads it for the
--- lines of the orders it acts on.
+-- The lines of Centra's shipped shipments, under the order number each line carries (a line of a
+-- shipment the snapshot does not hold is not one). Every count of shipped units reads this view:
+-- suspect_orders' checksums must count exactly what shipment_quantities compares.
+create view centra_shipped_lines as
+select order_number, shipment_id, order_line_id, sku_key, quantity
+from centra_shipment_lines
+where shipment_id in (select shipment_id from centra_shipments where is_shipped);
+
+-- Units each Centra order line has shipped; `tally plan` reads it for the lines of the orders it
+-- acts on.
 create view centra_shipped_by_line as
-select sl.order_line_id, sum(sl.quantity) as shipped
-from centra_shipment_lines sl
-join centra_shipments s on s.shipment_id = sl.shipment_id
-where s.is_shipped
-group by sl.order_line_id;
+select order_line_id, sum(quantity) as shipped
+from centra_shipped_lines
+group by order_line_id;
 
 -- Units of Centra orders OrderWise does not have yet, still to ship, per SKU and the Centra
 -- warehouse their market draws from: stock already promised, not drift. Shipped units are summed
@@ -135,12 +141,10 @@ with open_lines as (
       and not exists (select 1 from matched_orders x where x.number = o.number)
       and l.sku_key is not null
 ), shipped as (
-    select sl.order_line_id, sum(sl.quantity) as shipped
-    from centra_shipment_lines sl
-    join centra_shipments s on s.shipment_id = sl.shipment_id
-    where s.is_shipped
-      and sl.order_line_id in (select line_id from open_lines)
-    group by sl.order_line_id
+    select order_line_id, sum(quantity) as shipped
+    from centra_shipped_lines
+    where order_line_id in (select line_id from open_lines)
+    group by order_line_id
 )
 select o.centra_warehouse, o.sku_key, sum(o.quantity - coalesce(s.shipped, 0)) as units
 from open_lines o
@@ -188,14 +192,6 @@ from centra_order_lines l
 join centra_orders o on o.number = l.order_number
 where l.sku_key in (select sku_key from stock_positions where centra_free is distinct from expected_free)
 group by l.sku_key;
-
--- The lines of Centra's shipped shipments, under the order number each line carries (a line of a
--- shipment the snapshot does not hold is not one). suspect_orders' checksums must count exactly
--- what shipment_quantities compares, so both read this view.
-create view centra_shipped_lines as
-select order_number, shipment_id, order_line_id, sku_key, quantity
-from centra_shipment_lines
-where shipment_id in (select shipment_id from centra_shipments where is_shipped);
 
 -- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
 -- also upper-cased (compared), `has_tracking` false where there is none or it is blank.
@@ -336,11 +332,10 @@ with lagging as (
     where orderwise_despatched_before_sla > 0
     group by number
 ), shipped as (
-    select s.order_number as number, sum(sl.quantity) as centra_shipped
-    from centra_shipments s
-    join centra_shipment_lines sl on sl.shipment_id = s.shipment_id
-    where s.is_shipped and s.order_number in (select number from lagging)
-    group by s.order_number
+    select order_number as number, sum(quantity) as centra_shipped
+    from centra_shipped_lines
+    where order_number in (select number from lagging)
+    group by order_number
 )
 select cast(l.number as varchar) as order_key, coalesce(s.centra_shipped, 0) as centra_shipped,
        l.despatched_before_sla
