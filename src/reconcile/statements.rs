@@ -94,7 +94,8 @@ fn push<'a>(out: &mut Vec<Statement<'a>>, sql: &'a str) {
 /// run `uses` (the SQL of some checks): those `uses` names, and those the needed ones name in turn.
 /// A partial run computes only these, so measuring four order checks does not also build the stock
 /// tables. A name is matched as a whole word outside comments, so a false match can only add a
-/// statement, never drop one a query reads.
+/// statement, never drop one a query reads. A `drop table x` (a helper table freed once the
+/// statements reading it have run) is needed where the statement creating `x` is.
 pub fn needed(statements: &[Statement<'_>], uses: &[&str]) -> Vec<bool> {
     let mut needed = vec![false; statements.len()];
     let roots: Vec<String> = uses.iter().map(|sql| code(sql)).collect();
@@ -110,7 +111,28 @@ pub fn needed(statements: &[Statement<'_>], uses: &[&str]) -> Vec<bool> {
             needed[i] = needed[i] || names(&body, &statements[i].name);
         }
     }
+    for (j, s) in statements.iter().enumerate() {
+        if let Some(dropped) = s.drops() {
+            needed[j] = statements[..j]
+                .iter()
+                .zip(&needed)
+                .any(|(made, &n)| n && made.name.eq_ignore_ascii_case(dropped));
+        }
+    }
     needed
+}
+
+impl Statement<'_> {
+    /// The table or view a `drop table x` / `drop view x` statement drops.
+    fn drops(&self) -> Option<&str> {
+        let mut words = self.name.split(' ');
+        let verb = words.next()?;
+        let kind = words.next()?;
+        (verb.eq_ignore_ascii_case("drop")
+            && (kind.eq_ignore_ascii_case("table") || kind.eq_ignore_ascii_case("view")))
+        .then(|| words.next())
+        .flatten()
+    }
 }
 
 /// `sql` lower-cased, without its `--` comments (a `--` inside a string literal is kept).
@@ -177,7 +199,8 @@ mod tests {
                    -- b reads a, not ab; c is only mentioned here\n\
                    create view b as select * from a; -- c\n\
                    create table c as select * from ab;\n\
-                   create macro m(x) as x + 1;";
+                   create macro m(x) as x + 1;\n\
+                   drop table ab;";
         let statements = split(sql);
         let got = |uses: &[&str]| -> Vec<&str> {
             needed(&statements, uses)
@@ -188,11 +211,14 @@ mod tests {
                 .collect()
         };
         assert_eq!(got(&["select * from B"]), ["a", "b"]);
-        assert_eq!(got(&["select m(x) from c"]), ["ab", "c", "m"]);
+        assert_eq!(
+            got(&["select m(x) from c"]),
+            ["ab", "c", "m", "drop table ab"]
+        );
         assert_eq!(got(&["select 1 -- from c"]), Vec::<&str>::new());
         assert_eq!(
             got(&["select 'a--' from b", "select * from c"]),
-            ["a", "ab", "b", "c"]
+            ["a", "ab", "b", "c", "drop table ab"]
         );
     }
 
