@@ -6,7 +6,10 @@
 -- remedy: Create the variant in OrderWise (or fix the SKU in Centra), then post the order.
 -- amount: the line's gross: the part of the order OrderWise cannot take.
 -- Such a line blocks the whole order's import; the order also shows as order.missing_in_orderwise.
-with unknown_lines as (   -- the lines first (a small anti-join), then only their orders
+-- The unknown lines are found first and held (`materialized`), then joined to their orders: left
+-- to the optimizer, the ten million orders were the join's hash table, probed by the few lines
+-- (10M orders: 1.9 to 2.0 s against 1.5 to 1.6 s).
+with unknown_lines as materialized (
     select * from centra_order_lines
     where sku_key is not null
       and sku_key not in (select sku_key from ow_variants)
