@@ -507,6 +507,18 @@ fn the_month_end_workbook_holds_summary_json_figures_as_numbers_and_dates() {
 #[test]
 fn summary_json_times_every_shared_table_after_step_and_output() {
     let summary = &input().summary;
+    // ...and says which engine they were timed on: this configuration sets no [engine], so the
+    // default threads, DuckDB's version as it reports itself.
+    assert_eq!(
+        summary.engine.threads,
+        tally::config::engine::default_threads()
+    );
+    assert_eq!(summary.engine.memory_limit, "3GB");
+    assert!(
+        summary.engine.duckdb.starts_with("v2."),
+        "{:?}",
+        summary.engine
+    );
     let steps: Vec<&str> = summary.steps.iter().map(|s| s.step.as_str()).collect();
     // Every shared file and every after file, statement by statement: "queries/FILE: OBJECT".
     let mut files: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/queries"))

@@ -74,6 +74,16 @@ pub struct Setup {
     pub vat_codes: usize,
 }
 
+/// How DuckDB ran: the step and check times in `summary.json` are only comparable between runs
+/// with the same engine, and the default threads follow the machine's cores.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct EngineUsed {
+    /// DuckDB's version (`v2.0.0`).
+    pub duckdb: String,
+    pub threads: u32,
+    pub memory_limit: String,
+}
+
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
@@ -106,6 +116,9 @@ pub struct Summary {
     /// `queries/after/` file and each output written (the checks' own times are in `checks`).
     #[serde(default)]
     pub steps: Vec<super::session::Step>,
+    /// The engine the steps and checks were timed on (absent before stop 21).
+    #[serde(default)]
+    pub engine: EngineUsed,
 }
 
 /// A URL without any `user:password@` part, so nothing secret reaches a report.
@@ -289,5 +302,14 @@ pub fn build(
             vat_codes: cfg.raw.vat_codes.len(),
         },
         steps: Vec::new(),
+        engine: EngineUsed {
+            duckdb: conn
+                .query_row("SELECT library_version FROM pragma_version()", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(|e| Error::duckdb("reading DuckDB's version", e))?,
+            threads: cfg.engine.threads,
+            memory_limit: cfg.engine.memory_limit.clone(),
+        },
     })
 }
