@@ -78,9 +78,11 @@ pub struct Setup {
 /// with the same engine, and the default threads follow the machine's cores.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
 pub struct EngineUsed {
-    /// DuckDB's version (`v2.0.0`).
+    /// DuckDB's version as it reports itself (`v2.0.0`).
     pub duckdb: String,
+    /// DuckDB's worker threads (`[engine] threads`, else one more than the cores).
     pub threads: u32,
+    /// DuckDB's memory limit as configured (`3GB`).
     pub memory_limit: String,
 }
 
@@ -116,7 +118,8 @@ pub struct Summary {
     /// `queries/after/` file and each output written (the checks' own times are in `checks`).
     #[serde(default)]
     pub steps: Vec<super::session::Step>,
-    /// The engine the steps and checks were timed on (absent before stop 21).
+    /// The engine the steps and checks were timed on (empty in summaries written before it was
+    /// recorded).
     #[serde(default)]
     pub engine: EngineUsed,
 }
