@@ -261,14 +261,15 @@ group by order_id;
 -- only these orders (10M orders: each comparison used to group 44 to 48 million lines into 22
 -- million groups).
 create table suspect_orders as
-select m.number, m.orderwise_order_id,
-       coalesce(c.checksum, 0) <> coalesce(o.checksum, 0)           as differs,
-       coalesce(c.untracked, 0) + coalesce(o.untracked, 0) > 0       as tracking_missing
-from live_orders m
-left join centra_order_checksums c on c.number = m.number
-left join orderwise_order_checksums o on o.order_id = m.orderwise_order_id
-where coalesce(c.checksum, 0) <> coalesce(o.checksum, 0)
-   or coalesce(c.untracked, 0) + coalesce(o.untracked, 0) > 0;
+with compared as (
+    select m.number, m.orderwise_order_id,
+           coalesce(c.checksum, 0) <> coalesce(o.checksum, 0)           as differs,
+           coalesce(c.untracked, 0) + coalesce(o.untracked, 0) > 0       as tracking_missing
+    from live_orders m
+    left join centra_order_checksums c on c.number = m.number
+    left join orderwise_order_checksums o on o.order_id = m.orderwise_order_id
+)
+select * from compared where differs or tracking_missing;
 
 drop table centra_order_checksums;
 drop table orderwise_order_checksums;

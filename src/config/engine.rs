@@ -43,8 +43,8 @@ impl Default for Engine {
 
 /// DuckDB's worker threads unless `[engine] threads` says: one more than the cores this process
 /// may use (cgroup quotas and CPU affinity counted). A reconciliation larger than memory waits on
-/// spilled blocks and fresh pages (10 to 13 s of system time in a 10M run); a spare thread keeps both
-/// cores busy meanwhile. Measured at 10M orders on 2 cores, whole `tally reconcile` processes: 3
+/// spilled blocks and fresh pages (10 to 13 s of system time in a 10M run); a spare thread keeps
+/// both cores busy meanwhile. Measured at 10M orders on 2 cores, whole `tally reconcile` processes: 3
 /// threads 50.3 to 53.7 s (seven runs; 52.0, 52.7 and 53.3 s alternating with 2 threads), 2
 /// threads 54.0 to 55.3 s (five runs; 54.6, 55.3 and 54.9 s alternating), 4 threads 52.3 s; at
 /// 100k the difference is within the spread (1.03 to 1.07 s against 1.00 to 1.01 s).
