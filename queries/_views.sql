@@ -45,8 +45,16 @@ create view web_sessions as
 select distinct orderwise_session as session_id from cfg_markets;
 
 -- Each Centra order with the one OrderWise order its values are compared against: the first live
--- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift; and
--- how many live copies OrderWise holds (order.duplicated_in_orderwise lists those with more).
+-- (not cancelled) copy, so a duplicate is reported once, as a duplicate, not as value drift; how
+-- many live copies OrderWise holds (order.duplicated_in_orderwise lists those with more); whether
+-- both are live; and whether the two disagree in a way an order check compares: OrderWise's copy
+-- is not cancelled, and Centra's is, or OrderWise holds more than one live copy, or the currency,
+-- the month or a money figure differs at all (exactly: each check then applies its own rule and
+-- money_tolerance). A check comparing another figure adds it to `disagrees`.
+-- Keys and flags only: the anti-joins and suspect_orders read every row and need no more, and the
+-- values are carried for the few that disagree (disagreeing_orders). 10M orders: 9.4 million rows;
+-- writing each one's nineteen columns, then scanning them for the few, took 6.3 + 1.2 s against
+-- 4.3 + 0.8 s for this and disagreeing_orders, and the whole run's peak fell from 3.4 to 2.4 GB.
 create table matched_orders as
 with first_copy as (   -- one aggregate per external reference, not a sort of every copy
     select external_ref_key,
@@ -59,6 +67,33 @@ with first_copy as (   -- one aggregate per external reference, not a sort of ev
 select
     c.order_key,
     c.number,
+    w.order_id               as orderwise_order_id,
+    f.live_copies            as orderwise_live_copies,
+    -- placed and paid in Centra, not cancelled in OrderWise
+    c.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED') and w.status <> 'Cancelled' as live,
+    w.status <> 'Cancelled'
+      and (c.status = 'CANCELLED'
+           or f.live_copies > 1
+           or c.currency <> w.currency_code
+           or c.order_month <> w.order_month
+           or c.gross_total <> w.total_gross
+           or c.vat_total <> w.total_vat
+           or c.discount_total <> w.discount_gross
+           or c.shipping_total <> w.delivery_gross) as disagrees
+from centra_order_figures c
+join first_copy f on f.external_ref_key = c.order_key
+join ow_orders w on w.order_id = f.order_id;
+
+-- Matched orders live on both sides: their lines and shipments should agree.
+create view live_orders as
+select * from matched_orders where live;
+
+-- The matched orders that disagree, with both systems' values: the order checks compare these few
+-- (10M orders: 183,100) rather than every matched order.
+create table disagreeing_orders as
+select
+    m.order_key,
+    m.number,
     c.status                 as centra_status,
     c.market,
     c.currency               as centra_currency,
@@ -67,7 +102,7 @@ select
     c.discount_total         as centra_discount,
     c.shipping_total         as centra_shipping,
     c.order_month            as centra_month,
-    w.order_id               as orderwise_order_id,
+    m.orderwise_order_id,
     w.order_number           as orderwise_order_number,
     w.status                 as orderwise_status,
     w.currency_code          as orderwise_currency,
@@ -76,21 +111,16 @@ select
     w.discount_gross         as orderwise_discount,
     w.delivery_gross         as orderwise_shipping,
     w.order_month            as orderwise_month,
-    f.live_copies            as orderwise_live_copies
-from centra_order_figures c
-join first_copy f on f.external_ref_key = c.order_key
-join ow_orders w on w.order_id = f.order_id;
-
--- Matched orders live on both sides: their lines and shipments should agree.
-create view live_orders as
-select m.*
+    m.orderwise_live_copies,
+    m.live
 from matched_orders m
-where m.centra_status in ('CONFIRMED', 'PROCESSING', 'SHIPPED')
-  and m.orderwise_status <> 'Cancelled';
+join centra_order_figures c on c.number = m.number
+join ow_orders w on w.order_id = m.orderwise_order_id
+where m.disagrees;
 
--- Live orders in the same currency: their money should agree.
-create view comparable_orders as
-select * from live_orders where centra_currency = orderwise_currency;
+-- Disagreeing live orders in the same currency: the money checks compare their figures.
+create view money_differences as
+select * from disagreeing_orders where live and centra_currency = orderwise_currency;
 
 -- SKUs are compared on sku_key (trimmed, case-folded): an exact match is also a key match, and a
 -- match on the key alone is reported once by product.sku_format, then treated as the same SKU here.

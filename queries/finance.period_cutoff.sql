@@ -18,7 +18,7 @@ select
     m.centra_currency                                             as currency,
     format('Order {} was placed {} (local time) in Centra but is dated {} in OrderWise, so it counts in {} there instead of {}.',
            m.number, c.order_date_local, w.order_datetime_raw, w.order_month, c.order_month) as detail
-from live_orders m
+from disagreeing_orders m
 join centra_orders c on c.number = m.number
 join ow_orders w on w.order_id = m.orderwise_order_id
-where m.centra_month <> m.orderwise_month
+where m.live and m.centra_month <> m.orderwise_month

@@ -18,6 +18,6 @@ select
     format('Centra order {} is CANCELLED but OrderWise order {} is still "{}" ({} {}).',
            m.number, m.orderwise_order_number, m.orderwise_status,
            money_text(m.orderwise_gross), m.orderwise_currency) as detail
-from matched_orders m
+from disagreeing_orders m
 where m.centra_status = 'CANCELLED'
   and m.orderwise_status not in ('Despatched', 'Cancelled')

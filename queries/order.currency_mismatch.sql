@@ -17,6 +17,6 @@ select
     m.centra_currency                as currency,
     format('Centra order {} is in {} but OrderWise order {} is in {}.',
            m.number, m.centra_currency, m.orderwise_order_number, m.orderwise_currency) as detail
-from matched_orders m
+from disagreeing_orders m
 where m.centra_currency <> m.orderwise_currency
   and m.orderwise_status <> 'Cancelled'

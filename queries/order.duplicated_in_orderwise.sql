@@ -5,9 +5,9 @@
 -- title: One Centra order exists more than once in OrderWise
 -- remedy: Cancel the extra OrderWise orders before they are picked and invoiced twice.
 -- amount: the order's gross once for each extra live copy: booked again for nothing.
-with copies as (   -- the Centra orders with more than one live copy (matched_orders counts them)
+with copies as (   -- the Centra orders with more than one live copy: every one disagrees
     select m.number, m.order_key, m.orderwise_live_copies as n
-    from matched_orders m
+    from disagreeing_orders m
     where m.orderwise_live_copies > 1
 ), listed as (     -- then only their copies listed
     select w.external_ref_key, string_agg(w.order_number, ', ' order by w.order_id) as order_numbers

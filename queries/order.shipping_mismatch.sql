@@ -19,5 +19,5 @@ select
     format('Order {}: the shipping charge is {} {} in Centra but {} in OrderWise order {}.',
            m.number, money_text(m.centra_shipping), m.centra_currency,
            money_text(m.orderwise_shipping), m.orderwise_order_number) as detail
-from comparable_orders m, params p
+from money_differences m, params p
 where abs(m.orderwise_shipping - m.centra_shipping) > p.money_tolerance

@@ -19,5 +19,5 @@ select
     format('Order {}: the VAT total is {} {} in Centra but {} in OrderWise order {}.',
            m.number, money_text(m.centra_vat), m.centra_currency,
            money_text(m.orderwise_vat), m.orderwise_order_number) as detail
-from comparable_orders m, params p
+from money_differences m, params p
 where abs(m.orderwise_vat - m.centra_vat) > p.money_tolerance

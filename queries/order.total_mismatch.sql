@@ -19,5 +19,5 @@ select
     format('Order {}: the grand total including VAT is {} {} in Centra but {} in OrderWise order {}.',
            m.number, money_text(m.centra_gross), m.centra_currency,
            money_text(m.orderwise_gross), m.orderwise_order_number) as detail
-from comparable_orders m, params p
+from money_differences m, params p
 where abs(m.orderwise_gross - m.centra_gross) > p.money_tolerance

@@ -243,14 +243,15 @@ mod tests {
             .collect();
         for name in [
             "matched_orders",
-            "live_orders",
-            "comparable_orders",
+            "disagreeing_orders",
+            "money_differences",
             "centra_order_figures",
         ] {
             assert!(chosen.contains(&name), "{name} missing from {chosen:?}");
         }
         for name in [
             "suspect_orders",
+            "live_orders",
             "stock_positions",
             "sku_names",
             "shipment_quantities",
