@@ -18,6 +18,6 @@ select
            e.number, e.status, money_text(e.gross_total), e.currency,
            strftime(e.created_at, '%Y-%m-%d %H:%M UTC'), e.market) as detail
 from expected_orders e
--- matched_orders holds every Centra order OrderWise has under its reference (in any form): an
--- anti-join on the integer number.
-where not exists (select 1 from matched_orders m where m.number = e.number)
+-- order_matches has no OrderWise id for a Centra order OrderWise has in no form (no copy under
+-- its reference, in any status).
+where e.number in (select number from order_matches where orderwise_order_id is null)
