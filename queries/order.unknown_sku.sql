@@ -6,13 +6,15 @@
 -- remedy: Create the variant in OrderWise (or fix the SKU in Centra), then post the order.
 -- amount: the line's gross: the part of the order OrderWise cannot take.
 -- Such a line blocks the whole order's import; the order also shows as order.missing_in_orderwise.
--- The unknown lines are found first and held (`materialized`), then joined to their orders: left
--- to the optimizer, the ten million orders were the join's hash table, probed by the few lines
--- (10M orders: 1.9 to 2.0 s against 1.5 to 1.6 s).
+-- The unknown lines are found first and held (`materialized`), then their orders, picked with
+-- `in`: joined directly, the ten million orders were the join's hash table, probed by the few
+-- lines (10M orders: 1.17 s against 0.62 s).
 with unknown_lines as materialized (
     select * from centra_order_lines
     where sku_key is not null
       and sku_key not in (select sku_key from ow_variants)
+), their_orders as materialized (
+    select * from expected_orders where number in (select order_number from unknown_lines)
 )
 select
     e.order_key                                                   as order_number,
@@ -27,4 +29,4 @@ select
     format('Order {} has {} x {} ({}), a SKU no OrderWise variant has, so the order cannot be imported.',
            e.number, l.quantity, l.sku, l.product_name)           as detail
 from unknown_lines l
-join expected_orders e on e.number = l.order_number
+join their_orders e on e.number = l.order_number
