@@ -14,18 +14,23 @@ with warehouse_markets as (   -- session_markets is a shared view (queries/_view
 ), centra as (
     select order_key, any_value(market) as market, min(created_at) as placed_at
     from centra_order_figures
-    where order_key in (select order_number from exceptions)
+    -- the number too: a filter on the integer column reaches the Parquet scan, one on the text
+    -- made from it does not (10M orders: this step took 1.66 to 1.83 s before, 1.44 s with this
+    -- and the despatches looked up for shipments only)
+    where number in (select try_cast(order_number as bigint) from exceptions)
+      and order_key in (select order_number from exceptions)
     group by order_key
 ), orderwise as (
     select w.order_id, any_value(s.market) as market, min(w.order_datetime) as placed_at
     from ow_orders w left join session_markets s on s.orderwise_session = w.session_id
     where w.order_id in (select ow_order_id from exceptions)
     group by w.order_id
-), despatched as (   -- the latest despatch of each Centra order's OrderWise copies
+), despatched as (   -- the latest despatch of each Centra order's OrderWise copies, for shipments
     select o.external_ref_key as order_key, max(d.despatched_at) as despatched_at
     from ow_despatches d
     join ow_orders o on o.order_id = d.order_id
-    where o.external_ref_key in (select order_number from exceptions)
+    where o.external_ref_key in (select order_number from exceptions
+                                 where entity in ('shipment', 'shipment_line'))
     group by o.external_ref_key
 )
 select
