@@ -21,7 +21,7 @@ fn sql_string(s: &str) -> String {
 /// How long one step of a reconciliation took (`summary.json`'s `steps`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
-    /// `queries/_views.sql: matched_orders` (one per statement of a shared or after file),
+    /// `queries/_views.sql: order_matches` (one per statement of a shared or after file),
     /// `write exceptions.parquet`...
     pub step: String,
     pub millis: u64,
@@ -43,7 +43,7 @@ pub(crate) fn timed(
 }
 
 /// Runs the shared file `file` statement by statement, each timed as a step of its own
-/// (`queries/_views.sql: matched_orders`); an error names the statement.
+/// (`queries/_views.sql: order_matches`); an error names the statement.
 pub(crate) fn run_timed(
     conn: &Connection,
     steps: &mut Vec<Step>,
