@@ -409,21 +409,31 @@ from cfg_markets group by orderwise_session;
 -- mapped sessions that are not Cancelled. A market is the market(s) of the order's session, so two
 -- markets sharing a session are one line ("Ireland + United Kingdom"). order_ref is the Centra
 -- number an order carries (OrderWise's external_ref), or OrderWise's own number where it has none.
-create view period_sides as
+-- A view per system, and period_sides of both: after/month_end.sql picks Centra's rows by number.
+create view centra_period_sides as
 select 'centra' as side, e.order_key as order_ref, null as orderwise_order_number,
        e.order_month as month, s.market, e.currency,
        e.net, e.vat_total as vat, e.gross_total as gross,
-       e.discount_total as discounts, e.shipping_total as shipping
+       e.discount_total as discounts, e.shipping_total as shipping,
+       e.number    -- order_ref as the integer it is made from: a filter on it reaches the scan
 from expected_orders e
 join cfg_markets m on m.centra_market = e.market
-join session_markets s on s.orderwise_session = m.orderwise_session
-union all
-select 'orderwise', coalesce(w.external_ref_key, w.order_number), w.order_number,
-       w.order_month, s.market, w.currency_code,
-       w.total_net, w.total_vat, w.total_gross, w.discount_gross, w.delivery_gross
+join session_markets s on s.orderwise_session = m.orderwise_session;
+
+create view orderwise_period_sides as
+select 'orderwise' as side, coalesce(w.external_ref_key, w.order_number) as order_ref,
+       w.order_number as orderwise_order_number,
+       w.order_month as month, s.market, w.currency_code as currency,
+       w.total_net as net, w.total_vat as vat, w.total_gross as gross,
+       w.discount_gross as discounts, w.delivery_gross as shipping
 from ow_orders w
 join session_markets s on s.orderwise_session = w.session_id
 where w.status <> 'Cancelled';
+
+create view period_sides as
+select * exclude (number) from centra_period_sides
+union all
+select * from orderwise_period_sides;
 
 -- Both systems' totals per month, market and currency, side by side.
 create view period_totals as

@@ -32,7 +32,13 @@ with explaining(check_name, priority) as (
            sum(case when side = 'orderwise' then gross else -gross end)         as gross,
            sum(case when side = 'orderwise' then discounts else -discounts end) as discounts,
            sum(case when side = 'orderwise' then shipping else -shipping end)   as shipping
-    from period_sides
+    from (   -- Centra's side picked by its number too, so the filter reaches the Parquet scan
+             -- (10M orders: 6.05 and 6.06 s against 5.64 and 5.72 s for the whole statement)
+        select * exclude (number) from centra_period_sides
+        where number in (select try_cast(order_ref as bigint) from unsettled)
+        union all
+        select * from orderwise_period_sides
+    )
     where order_ref in (select order_ref from unsettled)
     group by month, market, currency, order_ref
     having orders <> 0 or net <> 0 or vat <> 0 or gross <> 0 or discounts <> 0 or shipping <> 0
