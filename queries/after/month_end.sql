@@ -12,18 +12,16 @@ with explaining(check_name, priority) as (
            ('order.total_mismatch', 7), ('order.tax_mismatch', 8),
            ('order.discount_mismatch', 9), ('order.shipping_mismatch', 10)
 ), unsettled as (
-    -- The order references whose parts may not all be zero, found with one checksum per reference
-    -- rather than seven sums per (month, market, currency, reference): each side's rows hashed
-    -- whole (month, market, currency and the five figures), added for OrderWise and subtracted
-    -- for Centra, exactly (128-bit integers, no wrapping). Where each side has the same rows the
-    -- checksum is zero and so is every part; rows that differ cancel out only by a 1 in 2^64
-    -- accident. Only these references are summed exactly (10M orders: 502,366 of the 18.7
-    -- million rows).
-    select order_ref
-    from period_sides
-    group by order_ref
-    having sum(cast(hash(month, market, currency, net, vat, gross, discounts, shipping) as hugeint)
-               * case when side = 'orderwise' then 1 else -1 end) <> 0
+    -- The order references whose parts may not all be zero: those order_matches flags (a
+    -- reference both systems count once, with the same values, has no part), and the numbers of
+    -- the OrderWise orders that carry no reference, which count under their own number. A
+    -- superset: only these are summed exactly (10M orders: 312,766 references, 0.06 s, where a
+    -- checksum of every reference's rows took 3.4 to 4.0 s).
+    select order_key as order_ref from order_matches where month_end_differs
+    union
+    select w.order_number from ow_orders w
+    where w.external_ref_key is null and w.status <> 'Cancelled'
+      and w.session_id in (select orderwise_session from session_markets)
 ), parts as (
     select month, market, currency, order_ref,
            count(*) filter (where side = 'orderwise') - count(*) filter (where side = 'centra') as orders,
