@@ -173,13 +173,19 @@ from (
 ) where sku_key is not null
 group by sku_key;
 
--- The lines of Centra's shipped shipments, under the order number each line carries (a line of a
--- shipment the snapshot does not hold is not one). Every count of shipped units reads this view:
--- the order checksums must count exactly what shipment_quantities compares.
+-- The lines of Centra's shipped shipments, under the order number each line carries. Every count
+-- of shipped units reads this view: the order checksums must count exactly what
+-- shipment_quantities compares. Every line's shipment is in the snapshot: Centra returns each
+-- shipment with its lines inside, tally writes them together (extraction and `sandbox
+-- --write-snapshot`), and a refresh replaces an order's shipments and lines together. So the lines
+-- of the few shipments not shipped are left out, rather than every line kept by a semi-join on the
+-- ten million shipped ones (10M orders: centra_order_checksums took 13.4 and 13.5 s of CPU
+-- against 12.2 and 11.6 s).
 create view centra_shipped_lines as
 select order_number, shipment_id, order_line_id, sku_key, quantity
 from centra_shipment_lines
-where shipment_id in (select shipment_id from centra_shipments where is_shipped);
+where shipment_id not in (select shipment_id from centra_shipments
+                          where is_shipped is not true and shipment_id is not null);
 
 -- Units each Centra order line has shipped; `tally plan` reads it for the lines of the orders it
 -- acts on.
