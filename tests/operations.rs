@@ -146,6 +146,7 @@ async fn an_incremental_refresh_equals_a_full_extraction_after_live_changes() {
         tally::snapshot::Window::Full,
         "a merged snapshot is complete"
     );
+    assert_eq!(common::orphan_shipment_lines(&merged), 0);
 
     let (_, secrets) = common::config(&sb, tmp.path());
     let full = common::snapshot(&sb, &cfg, &secrets, &tmp.path().join("full")).await;

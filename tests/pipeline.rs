@@ -26,6 +26,7 @@ async fn pipeline_matches_truth(seed: u64, orders: usize) {
     let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
     let faults = sb.shared.stats.faults.load(Ordering::Relaxed);
     assert!(faults > 0, "seed {seed}: the fault path did not run");
+    assert_eq!(common::orphan_shipment_lines(&snap.dir), 0, "seed {seed}");
     let outcome = tally::reconcile::run(&snap.dir, &cfg).unwrap();
     let found = tally::reconcile::read_exceptions(&snap.dir).unwrap();
     assert_eq!(outcome.summary.total as usize, found.len());
@@ -192,6 +193,11 @@ fn a_snapshot_written_in_tiles_reconciles_to_its_truth() {
         );
         let snapshot = tally::snapshot::Snapshot::open(&written.dir).unwrap();
         assert_eq!(snapshot.manifest.rows("centra/orders"), 1500);
+        assert_eq!(
+            common::orphan_shipment_lines(&written.dir),
+            0,
+            "seed {seed}"
+        );
         let conn = duckdb::Connection::open_in_memory().unwrap();
         let counts = |file: &str, column: &str| -> (i64, i64) {
             conn.query_row(

@@ -168,3 +168,21 @@ pub fn differences(a: &Path, b: &Path, dataset: &str) -> (i64, i64, bool) {
     };
     (only_a, only_b, describe(&fa) == describe(&fb))
 }
+
+/// Centra shipment lines in the snapshot at `dir` whose shipment it does not hold. tally's writers
+/// never leave one (Centra nests lines in their shipment, and a refresh replaces an order's
+/// shipments and lines together); `centra_shipped_lines` in `queries/_views.sql` relies on it.
+pub fn orphan_shipment_lines(dir: &Path) -> i64 {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let file = |dataset: &str| format!("read_parquet('{}')", dir.join(dataset).display());
+    conn.query_row(
+        &format!(
+            "SELECT count(*) FROM {} WHERE shipment_id NOT IN (SELECT shipment_id FROM {})",
+            file("centra/shipment_lines.parquet"),
+            file("centra/shipments.parquet")
+        ),
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
