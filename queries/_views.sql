@@ -440,7 +440,7 @@ from cfg_markets group by orderwise_session;
 -- mapped sessions that are not Cancelled. A market is the market(s) of the order's session, so two
 -- markets sharing a session are one line ("Ireland + United Kingdom"). order_ref is the Centra
 -- number an order carries (OrderWise's external_ref), or OrderWise's own number where it has none.
--- A view per system, and period_sides of both: after/month_end.sql picks Centra's rows by number.
+-- A view per system: after/month_end.sql picks Centra's rows by number.
 create view centra_period_sides as
 select 'centra' as side, e.order_key as order_ref, null as orderwise_order_number,
        e.order_month as month, s.market, e.currency,
@@ -461,25 +461,38 @@ from ow_orders w
 join session_markets s on s.orderwise_session = w.session_id
 where w.status <> 'Cancelled';
 
-create view period_sides as
-select * exclude (number) from centra_period_sides
-union all
-select * from orderwise_period_sides;
-
--- Both systems' totals per month, market and currency, side by side.
-create view period_totals as
-select month, market, currency,
-       count(*) filter (where side = 'centra')                   as c_orders,
-       coalesce(sum(net) filter (where side = 'centra'), 0)       as c_net,
-       coalesce(sum(vat) filter (where side = 'centra'), 0)       as c_vat,
-       coalesce(sum(gross) filter (where side = 'centra'), 0)     as c_gross,
-       coalesce(sum(discounts) filter (where side = 'centra'), 0) as c_discounts,
-       coalesce(sum(shipping) filter (where side = 'centra'), 0)  as c_shipping,
-       count(*) filter (where side = 'orderwise')                   as o_orders,
-       coalesce(sum(net) filter (where side = 'orderwise'), 0)       as o_net,
-       coalesce(sum(vat) filter (where side = 'orderwise'), 0)       as o_vat,
-       coalesce(sum(gross) filter (where side = 'orderwise'), 0)     as o_gross,
-       coalesce(sum(discounts) filter (where side = 'orderwise'), 0) as o_discounts,
-       coalesce(sum(shipping) filter (where side = 'orderwise'), 0)  as o_shipping
-from period_sides
-group by month, market, currency;
+-- Both systems' totals per month, market and currency, side by side. A table: finance.period_mismatch
+-- and summary.json both read it. Each side summed on its own, then the two joined: one aggregate
+-- of both sides' rows, each sum filtered by side, took 1.54 to 2.03 s at 10M against 1.05 to 1.15 s.
+create table period_totals as
+with centra as (
+    select month, market, currency, count(*) as orders, sum(net) as net, sum(vat) as vat,
+           sum(gross) as gross, sum(discounts) as discounts, sum(shipping) as shipping
+    from centra_period_sides
+    group by month, market, currency
+), orderwise as (
+    select month, market, currency, count(*) as orders, sum(net) as net, sum(vat) as vat,
+           sum(gross) as gross, sum(discounts) as discounts, sum(shipping) as shipping
+    from orderwise_period_sides
+    group by month, market, currency
+)
+select coalesce(c.month, o.month)         as month,
+       coalesce(c.market, o.market)       as market,
+       coalesce(c.currency, o.currency)   as currency,
+       coalesce(c.orders, 0)    as c_orders,
+       coalesce(c.net, 0)       as c_net,
+       coalesce(c.vat, 0)       as c_vat,
+       coalesce(c.gross, 0)     as c_gross,
+       coalesce(c.discounts, 0) as c_discounts,
+       coalesce(c.shipping, 0)  as c_shipping,
+       coalesce(o.orders, 0)    as o_orders,
+       coalesce(o.net, 0)       as o_net,
+       coalesce(o.vat, 0)       as o_vat,
+       coalesce(o.gross, 0)     as o_gross,
+       coalesce(o.discounts, 0) as o_discounts,
+       coalesce(o.shipping, 0)  as o_shipping
+from centra c
+full join orderwise o   -- a null groups with a null, as it would in one aggregate
+       on o.month is not distinct from c.month
+      and o.market is not distinct from c.market
+      and o.currency is not distinct from c.currency;
