@@ -121,7 +121,10 @@ create view live_orders as
 select * from matched_orders where live;
 
 -- The matched orders that disagree, with both systems' values: the order checks compare these few
--- (10M orders: 183,100) rather than every matched order.
+-- (10M orders: 183,100) rather than every matched order. Also the times the cut-off and duplicate
+-- checks quote, so that they need not read both order files again (10M orders: this table 0.85 to
+-- 1.15 s -> 1.38 to 1.52 s, finance.period_cutoff 0.77 to 0.98 s -> 0.03 s,
+-- order.duplicated_in_orderwise 1.04 to 1.36 s -> 0.75 to 0.78 s).
 create table disagreeing_orders as
 select
     m.order_key,
@@ -134,6 +137,8 @@ select
     c.discount_total         as centra_discount,
     c.shipping_total         as centra_shipping,
     c.order_month            as centra_month,
+    c.created_at             as centra_created_at,
+    c.order_date_local       as centra_date_local,
     m.orderwise_order_id,
     w.order_number           as orderwise_order_number,
     w.status                 as orderwise_status,
@@ -143,6 +148,7 @@ select
     w.discount_gross         as orderwise_discount,
     w.delivery_gross         as orderwise_shipping,
     w.order_month            as orderwise_month,
+    w.order_datetime_raw     as orderwise_datetime_raw,
     m.orderwise_live_copies,
     m.live
 from matched_orders m

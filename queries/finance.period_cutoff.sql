@@ -11,14 +11,12 @@ select
     m.orderwise_order_id                                          as ow_order_id,
     m.orderwise_order_number                                      as ow_order_number,
     m.market                                                      as market,
-    c.order_month                                                 as centra_value,
-    w.order_month                                                 as orderwise_value,
+    m.centra_month                                                as centra_value,
+    m.orderwise_month                                             as orderwise_value,
     null                                                          as difference,
     m.centra_gross                                                as amount,
     m.centra_currency                                             as currency,
     format('Order {} was placed {} (local time) in Centra but is dated {} in OrderWise, so it counts in {} there instead of {}.',
-           m.number, c.order_date_local, w.order_datetime_raw, w.order_month, c.order_month) as detail
+           m.number, m.centra_date_local, m.orderwise_datetime_raw, m.orderwise_month, m.centra_month) as detail
 from disagreeing_orders m
-join centra_orders c on c.number = m.number
-join ow_orders w on w.order_id = m.orderwise_order_id
 where m.live and m.centra_month <> m.orderwise_month
