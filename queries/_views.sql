@@ -82,34 +82,34 @@ with first_copy as (   -- one aggregate per external reference, not a sort of ev
         f.live_copies            as orderwise_live_copies,
         -- placed and paid in Centra, not cancelled in OrderWise
         c.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED') and w.status <> 'Cancelled' as live,
-        c.number is not null and w.status <> 'Cancelled'
-          and (c.status = 'CANCELLED'
-               or f.live_copies > 1
-               or c.currency <> w.currency_code
-               or c.order_month <> w.order_month
-               or c.gross_total <> w.total_gross
-               or c.vat_total <> w.total_vat
-               or c.discount_total <> w.discount_gross
-               or c.shipping_total <> w.delivery_gross) as disagrees,
+        c.status = 'CANCELLED'   as centra_cancelled,
+        w.status <> 'Cancelled'  as orderwise_live,
+        -- a figure the order checks compare differs at all (null where one is missing)
+        c.currency <> w.currency_code
+          or c.order_month <> w.order_month
+          or c.gross_total <> w.total_gross
+          or c.vat_total <> w.total_vat
+          or c.discount_total <> w.discount_gross
+          or c.shipping_total <> w.delivery_gross as figures_differ,
+        -- the two figures the month-end totals also compare
+        m.orderwise_session = w.session_id and c.net = w.total_net as same_session_and_net,
         -- Centra counts the order in the month-end totals (as centra_period_sides does)
         coalesce(c.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED') and c.created_at < p.settle_cutoff
-                 and m.centra_market is not null, false) as centra_counts,
-        -- OrderWise counts one live copy, with the values Centra counts
-        coalesce(f.live_copies = 1 and w.status <> 'Cancelled'
-                 and m.orderwise_session = w.session_id
-                 and c.currency = w.currency_code and c.order_month = w.order_month
-                 and c.net = w.total_net and c.vat_total = w.total_vat
-                 and c.gross_total = w.total_gross and c.discount_total = w.discount_gross
-                 and c.shipping_total = w.delivery_gross, false) as one_copy_counted_alike
+                 and m.centra_market is not null, false) as centra_counts
     from centra_order_figures c
     full join first_copy f on f.external_ref_key = c.order_key
     left join ow_orders w on w.order_id = f.order_id
     left join cfg_markets m on m.centra_market = c.market
     cross join params p
 )
-select order_key, number, orderwise_order_id, orderwise_live_copies, live, disagrees,
+select order_key, number, orderwise_order_id, orderwise_live_copies, live,
+       number is not null and orderwise_live
+         and (centra_cancelled or orderwise_live_copies > 1 or figures_differ) as disagrees,
        (centra_counts or coalesce(orderwise_live_copies, 0) > 0)
-         and not (centra_counts and one_copy_counted_alike) as month_end_differs
+         -- not counted alike: Centra's order and OrderWise's one live copy, with the same values
+         and not (centra_counts
+                  and coalesce(orderwise_live_copies = 1 and orderwise_live and same_session_and_net
+                               and not figures_differ, false)) as month_end_differs
 from matches;
 
 -- The Centra orders OrderWise has under their reference, in any form (any copy, any status).
