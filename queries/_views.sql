@@ -267,19 +267,22 @@ join centra_orders o on o.number = l.order_number
 where l.sku_key in (select sku_key from stock_positions where centra_free is distinct from expected_free)
 group by l.sku_key;
 
+-- Whether a text has something in it once trimmed (false for null). A text that starts with a
+-- printable ASCII character other than a space does, whatever follows, so only the others are
+-- trimmed to find out: trimming every one of ten million tracking numbers cost more than reading
+-- them (10M despatches: 0.70 to 0.92 s to count the blank ones against 0.30 to 0.37 s).
+create macro has_text(x) as
+    coalesce(case when ascii(x) between 33 and 126 then true else trim(x) <> '' end, false);
+
 -- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
--- also upper-cased (compared), `has_tracking` false where there is none or it is blank. A number
--- that starts with a printable ASCII character other than a space is not blank, whatever follows,
--- so only the others are trimmed to find out: trimming every one of ten million numbers cost more
--- than reading them (10M despatches: 0.70 to 0.92 s to count the blank ones against 0.30 to 0.37 s).
+-- also upper-cased (compared), `has_tracking` false where there is none or it is blank.
 -- `tracking_number` is the number as written, for the order checksums below. They and the
 -- tracking checks read these two views, so that the checksums count what the checks compare.
 create view centra_shipped_tracking as       -- Centra's shipped shipments only
 select order_number, number as shipment_number, tracking_number,
        trim(tracking_number)                         as tracking,
        upper(trim(tracking_number))                  as tracking_key,
-       coalesce(case when ascii(tracking_number) between 33 and 126 then true
-                     else trim(tracking_number) <> '' end, false) as has_tracking
+       has_text(tracking_number)                     as has_tracking
 from centra_shipments
 where is_shipped;
 
@@ -287,8 +290,7 @@ create view despatch_tracking as             -- every OrderWise despatch, whatev
 select order_id, tracking_number,
        trim(tracking_number)                         as tracking,
        upper(trim(tracking_number))                  as tracking_key,
-       coalesce(case when ascii(tracking_number) between 33 and 126 then true
-                     else trim(tracking_number) <> '' end, false) as has_tracking
+       has_text(tracking_number)                     as has_tracking
 from ow_despatches;
 
 -- Each system's checksum of every order's items (ordered SKUs, shipped SKUs, tracking numbers),
