@@ -358,3 +358,28 @@ fn money_at_stake_counts_each_order_and_stock_position_once() {
         serde_json::from_slice(&std::fs::read(snap.join("summary.json")).unwrap()).unwrap();
     assert_eq!(written["money_at_stake"]["GBP"], "395.0000");
 }
+
+#[test]
+fn the_session_reads_the_snapshot_without_duckdbs_file_cache_and_with_the_engine_settings() {
+    let mut cfg = Config::load(&fixtures_dir().join("config.toml")).unwrap();
+    cfg.engine.memory_limit = "1500MB".into();
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = fixtures_dir().join("../money_at_stake/snapshot.json");
+    let snap = build(&fixture, tmp.path(), &cfg);
+    let snapshot = tally::snapshot::Snapshot::open(&snap).unwrap();
+    let conn = tally::reconcile::session::open(&snapshot, &cfg).unwrap();
+    let setting = |name: &str| -> String {
+        conn.query_row(
+            &format!("SELECT current_setting('{name}')::VARCHAR"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // The OS caches the local files already; DuckDB's cache would copy every read into the
+    // buffer pool the hash tables need.
+    assert_eq!(setting("enable_external_file_cache"), "false");
+    assert_eq!(setting("preserve_insertion_order"), "false");
+    assert_eq!(setting("memory_limit"), "1.3 GiB");
+    assert_eq!(setting("threads"), cfg.engine.threads.to_string());
+}

@@ -93,10 +93,15 @@ pub fn open_for(
     let conn = Connection::open_in_memory_with_flags(config)
         .map_err(|e| Error::duckdb("opening DuckDB", e))?;
     // Insertion order is not kept (DuckDB may then aggregate and join in parallel without it):
-    // every file reconcile writes is ordered explicitly, in a total order.
+    // every file reconcile writes is ordered explicitly, in a total order. The snapshot's files
+    // are local and the operating system caches them already: DuckDB's own cache of them would
+    // copy every read into its buffer pool, against the memory limit the checks' hash tables
+    // need (10M orders, the two run in turn eight times: 36.6 to 45.9 s against 38.7 to 47.5 s,
+    // every pair faster without it).
     conn.execute_batch(&format!(
         "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;
-         SET memory_limit = {}; SET temp_directory = {}; SET preserve_insertion_order = false;",
+         SET memory_limit = {}; SET temp_directory = {}; SET preserve_insertion_order = false;
+         SET enable_external_file_cache = false;",
         sql_string(&cfg.engine.memory_limit),
         sql_string(&cfg.engine.temp_directory.to_string_lossy()),
     ))
