@@ -187,10 +187,11 @@ mod tests {
         }
     }
 
-    /// Snapshots were written with Snappy until stop 20 and with LZ4_RAW since: a refresh reads its
-    /// base with this reader, so both must come back row for row.
+    /// Snapshots were written with Snappy until stop 20, with LZ4_RAW since, and with their integer
+    /// columns delta-packed since stop 24: a refresh reads its base with this reader, so all three
+    /// must come back row for row.
     #[test]
-    fn the_reader_reads_snappy_bases_and_lz4_raw_ones() {
+    fn the_reader_reads_snappy_lz4_raw_and_delta_packed_bases() {
         use crate::model::{CentraMarket, Row};
         use parquet::basic::Compression;
         let rows = vec![
@@ -206,14 +207,20 @@ mod tests {
             },
         ];
         let dir = tempfile::tempdir().unwrap();
-        for (name, compression) in [
-            ("snappy", Compression::SNAPPY),
-            ("lz4_raw", Compression::LZ4_RAW),
+        let with = |compression| {
+            parquet::file::properties::WriterProperties::builder()
+                .set_compression(compression)
+                .build()
+        };
+        for (name, props) in [
+            ("snappy", with(Compression::SNAPPY)),
+            ("lz4_raw", with(Compression::LZ4_RAW)),
+            (
+                "delta",
+                crate::snapshot::writer::properties(&CentraMarket::schema()),
+            ),
         ] {
             let path = dir.path().join(format!("{name}.parquet"));
-            let props = parquet::file::properties::WriterProperties::builder()
-                .set_compression(compression)
-                .build();
             let file = File::create(&path).unwrap();
             let mut w =
                 parquet::arrow::ArrowWriter::try_new(file, CentraMarket::schema(), Some(props))

@@ -6,7 +6,7 @@
 //! `manifest.json` (tool version, start and end time, extraction window, row counts, SHA-256 of each
 //! file, source hosts, warnings).
 
-mod writer;
+pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
 
