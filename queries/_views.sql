@@ -32,12 +32,17 @@ select
     o.shipping                       as shipping_total
 from centra_orders o;
 
--- The orders OrderWise should have: placed and paid (not PENDING, not CANCELLED) and older than
--- the settle window, measured from the snapshot's extraction time.
+-- Whether a Centra order is placed and paid (not PENDING, not CANCELLED): one definition for the
+-- orders OrderWise should have, the live ones and those the month-end totals count.
+create macro placed_and_paid(status) as
+    status in ('CONFIRMED', 'PROCESSING', 'SHIPPED');
+
+-- The orders OrderWise should have: placed and paid and older than the settle window, measured
+-- from the snapshot's extraction time.
 create view expected_orders as
 select o.*
 from centra_order_figures o, params p
-where o.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED')
+where placed_and_paid(o.status)
   and o.created_at < p.settle_cutoff;
 
 -- OrderWise sessions that carry Centra's web orders.
@@ -81,7 +86,7 @@ with first_copy as (   -- one aggregate per external reference, not a sort of ev
         w.order_id               as orderwise_order_id,
         f.live_copies            as orderwise_live_copies,
         -- placed and paid in Centra, not cancelled in OrderWise
-        c.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED') and w.status <> 'Cancelled' as live,
+        placed_and_paid(c.status) and w.status <> 'Cancelled' as live,
         c.status = 'CANCELLED'   as centra_cancelled,
         w.status <> 'Cancelled'  as orderwise_live,
         -- a figure the order checks compare differs at all (null where one is missing)
@@ -94,7 +99,7 @@ with first_copy as (   -- one aggregate per external reference, not a sort of ev
         -- the two figures the month-end totals also compare
         m.orderwise_session = w.session_id and c.net = w.total_net as same_session_and_net,
         -- Centra counts the order in the month-end totals (as centra_period_sides does)
-        coalesce(c.status in ('CONFIRMED', 'PROCESSING', 'SHIPPED') and c.created_at < p.settle_cutoff
+        coalesce(placed_and_paid(c.status) and c.created_at < p.settle_cutoff
                  and m.centra_market is not null, false) as centra_counts
     from centra_order_figures c
     full join first_copy f on f.external_ref_key = c.order_key
