@@ -2,7 +2,7 @@
 //!
 //! On one snapshot of `TALLY_SCALE_ORDERS` orders (default 10,000,000; written once by
 //! `tally sandbox --write-snapshot` under `TALLY_SCALE_DIR`, default `/var/tmp/tally-scale`, and
-//! reused), each of these runs in a process of its own, timed wall-clock with its peak RSS:
+//! reused while tally writes snapshots in the same `snapshot::LAYOUT`), each of these runs in a process of its own, timed wall-clock with its peak RSS:
 //! - `tally reconcile`: the whole catalogue, its exceptions compared with the truth as multisets;
 //! - the order-level checks alone (`order.*` and the shared tables they read), in-process from the
 //!   library;
@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::process::Run;
+use tally::snapshot::LAYOUT;
 
 /// The allocator `tally` runs with (see `src/main.rs`), so that the in-process children (the order
 /// checks, the bare DuckDB join) are timed as the command is.
@@ -165,12 +166,19 @@ struct World {
 }
 
 impl World {
-    /// The snapshot of `orders` orders under `root`, written (and its writing measured) when absent.
+    /// The snapshot of `orders` orders under `root`, written (and its writing measured) when absent
+    /// or written in another layout than this tally's (`layout.txt` beside it).
     fn ensure(root: &Path, orders: usize) -> World {
         let snapshots = root.join("snapshots");
         let config = root.join("tally.toml");
         let truth = root.join("truth.jsonl");
-        if tally::extract::latest(&snapshots).is_none() || !config.is_file() || !truth.is_file() {
+        let layout = root.join("layout.txt");
+        let same_layout = std::fs::read_to_string(&layout).is_ok_and(|l| l == LAYOUT);
+        if !same_layout
+            || tally::extract::latest(&snapshots).is_none()
+            || !config.is_file()
+            || !truth.is_file()
+        {
             let _ = std::fs::remove_dir_all(root);
             std::fs::create_dir_all(root).expect("scale directory");
             Run::measure(
@@ -185,6 +193,7 @@ impl World {
                     .arg("--write-config")
                     .arg(&config),
             );
+            std::fs::write(&layout, LAYOUT).expect("layout.txt");
         }
         World {
             snapshot: tally::extract::latest(&snapshots).expect("a written snapshot"),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use writer::{BatchSink, PARTIAL_PREFIX, Sink, SnapshotWriter};
+pub use writer::{BatchSink, LAYOUT, PARTIAL_PREFIX, Sink, SnapshotWriter};
 
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";

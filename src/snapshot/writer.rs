@@ -25,6 +25,13 @@ const BATCH_ROWS: usize = 8192;
 /// full, so this bounds extraction memory whatever the number of orders.
 const ROW_GROUP_ROWS: usize = 64 * 1024;
 
+/// The layout [`properties`] gives a snapshot's Parquet files, named. Readers do not need it: every
+/// version of tally reads every layout. Benches that keep a snapshot between runs (`benches/scale.rs`
+/// keeps ten million orders) write it again when this changes, so a change to the writer is
+/// measured on files it wrote. Change it with [`properties`].
+pub const LAYOUT: &str = "integers delta-packed; text dictionary, or delta-length where mostly \
+                          distinct; LZ4_RAW; 65,536-row groups";
+
 /// How every dataset file is written. Text columns: dictionary pages where the values repeat, and
 /// LZ4_RAW, not Snappy: the same size (10M orders: 4.5 GB either way), and DuckDB decodes it for
 /// less (Snappy's decoder was 8.7% of reconcile's CPU at 10M; with LZ4_RAW the whole catalogue used
