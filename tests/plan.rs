@@ -151,6 +151,110 @@ fn rewrite_parquet(file: &std::path::Path, select: &str) {
     std::fs::rename(&tmp, file).unwrap();
 }
 
+/// Writes the size of the rewritten `file` of the snapshot in `dir` into its manifest, as another
+/// writer of the snapshot would have.
+fn list_in_manifest(dir: &std::path::Path, file: &str) {
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["file"] == file {
+            f["bytes"] = std::fs::metadata(dir.join(file)).unwrap().len().into();
+        }
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+}
+
+/// Two despatches of one order at the same moment: the shipment planned takes its tracking number
+/// and its carrier both from one of them (the later id), never one from each, and the same on
+/// every run. Ranked by the time alone, each was whichever despatch a thread met first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_takes_tracking_and_carrier_from_one_despatch_when_two_share_a_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
+    let (cfg, secrets) = common::config(&sb, tmp.path());
+    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
+    tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    let (number, carrier, shipped_at) = plan
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::CreateShipment {
+                order_number,
+                carrier,
+                shipped_at,
+                ..
+            } => Some((*order_number, carrier.clone(), shipped_at.clone())),
+            _ => None,
+        })
+        .expect("the scenario has a shipment to create");
+    let other = cfg
+        .raw
+        .carriers
+        .iter()
+        .find(|c| c.centra_carrier != carrier)
+        .expect("the sandbox maps more than one carrier");
+
+    // A twin of the despatch the shipment was planned from: same order and moment, a later id,
+    // another tracking number and another delivery method. It carries no lines, so the units to
+    // ship stay the same.
+    let orders = snap.dir.join("orderwise/orders.parquet");
+    let despatches = snap.dir.join("orderwise/despatches.parquet");
+    rewrite_parquet(
+        &despatches,
+        &format!(
+            "SELECT * FROM t
+             UNION ALL
+             SELECT * REPLACE ((SELECT max(despatch_id) FROM t) + 1 AS despatch_id,
+                               'TWIN-1' AS tracking_number,
+                               '{method}' AS delivery_method)
+             FROM (SELECT * FROM t
+                   WHERE order_id IN (SELECT order_id FROM read_parquet('{orders}')
+                                      WHERE external_ref_key = '{number}')
+                     AND strftime(despatched_at, '%Y-%m-%dT%H:%M:%S+00:00') = '{shipped_at}'
+                   ORDER BY despatch_id DESC LIMIT 1)",
+            method = other.orderwise_delivery_method.replace('\'', "''"),
+            orders = orders.to_string_lossy().replace('\'', "''"),
+        ),
+    );
+    list_in_manifest(&snap.dir, "orderwise/despatches.parquet");
+    for _ in 0..2 {
+        let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+        let planned = plan
+            .actions
+            .iter()
+            .find_map(|a| match a {
+                Action::CreateShipment {
+                    order_number,
+                    tracking_number,
+                    carrier,
+                    service,
+                    shipped_at: at,
+                    ..
+                } if *order_number == number => Some((
+                    tracking_number.clone(),
+                    carrier.clone(),
+                    service.clone(),
+                    at.clone(),
+                )),
+                _ => None,
+            })
+            .expect("the order still gets its shipment");
+        assert_eq!(
+            planned,
+            (
+                Some("TWIN-1".to_string()),
+                other.centra_carrier.clone(),
+                other.centra_service.clone(),
+                shipped_at.clone()
+            ),
+            "order {number}"
+        );
+    }
+    sb.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_acts_only_on_what_reconcile_reported_and_never_posts_a_missing_total() {
     let tmp = tempfile::tempdir().unwrap();
@@ -212,15 +316,7 @@ async fn plan_acts_only_on_what_reconcile_reported_and_never_posts_a_missing_tot
         ),
     );
     // The snapshot as another writer might have produced it: the manifest lists the new file.
-    let manifest_path = snap.dir.join("manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
-    for f in manifest["files"].as_array_mut().unwrap() {
-        if f["file"] == "centra/orders.parquet" {
-            f["bytes"] = std::fs::metadata(&orders).unwrap().len().into();
-        }
-    }
-    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    list_in_manifest(&snap.dir, "centra/orders.parquet");
     let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
     assert!(
         !plan.actions.iter().any(

@@ -24,8 +24,9 @@ with reported as (
       and q.order_key in (select order_key from reported)
 ), latest as (
     select m.order_key,
-           arg_max(d.tracking_number, d.despatched_at) as tracking,
-           arg_max(d.delivery_method, d.despatched_at) as method,
+           -- both from the one latest despatch, even where two share a time (`recency`)
+           arg_max(d.tracking_number, recency(d.despatched_at, d.despatch_id)) as tracking,
+           arg_max(d.delivery_method, recency(d.despatched_at, d.despatch_id)) as method,
            max(d.despatched_at) as at
     from live_orders m
     join ow_despatches d on d.order_id = m.orderwise_order_id
