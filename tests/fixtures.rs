@@ -325,12 +325,14 @@ fn every_check_has_a_fixture_and_matches_it() {
 ///   OrderWise lacks: the order counts once, by its gross: 120.00 (not 170.00);
 /// - order 1002 is 5.00 off in gross and 1.50 off in VAT: it counts once, by the larger: 5.00;
 /// - OrderWise order SO-9 (30.00) has no Centra order: it counts once, by its own gross: 30.00;
+/// - order 1003 has two lines of 10.00 whose SKUs (ZZ-2, ZZ-1) OrderWise lacks: it counts once,
+///   10.00, carried by the exception first by key (`1003:ZZ-1`), so every run marks the same one;
 /// - TS-1 at Main: Centra offers 5 but OrderWise has 2, so 3 units at its latest price (80.00,
 ///   order 1002's): 240.00;
 /// - November's month totals differ too (by 120.00 - 5.00 + 30.00), but a month adds nothing:
 ///   its orders are counted already.
 ///
-/// 120.00 + 5.00 + 30.00 + 240.00 = 395.00.
+/// 120.00 + 5.00 + 30.00 + 10.00 + 240.00 = 405.00.
 #[test]
 fn money_at_stake_counts_each_order_and_stock_position_once() {
     let cfg = Config::load(&fixtures_dir().join("config.toml")).unwrap();
@@ -352,11 +354,20 @@ fn money_at_stake_counts_each_order_and_stock_position_once() {
         assert!(checks.contains(&check), "{check} not reported: {checks:?}");
     }
     let headline: Vec<(String, Decimal)> = outcome.summary.money_at_stake.into_iter().collect();
-    assert_eq!(headline, vec![("GBP".to_string(), Decimal::new(39500, 2))]);
+    assert_eq!(headline, vec![("GBP".to_string(), Decimal::new(40500, 2))]);
+    let at_stake = |key: &str| {
+        found
+            .iter()
+            .find(|e| e.check == "order.unknown_sku" && e.key == key)
+            .unwrap_or_else(|| panic!("{key} not reported"))
+            .at_stake
+    };
+    assert_eq!(at_stake("1003:ZZ-1"), Some(Decimal::new(1000, 2)));
+    assert_eq!(at_stake("1003:ZZ-2"), None);
     // The summary written to disk, which the reports read, says the same.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(snap.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(written["money_at_stake"]["GBP"], "395.0000");
+    assert_eq!(written["money_at_stake"]["GBP"], "405.0000");
 }
 
 #[test]

@@ -6,7 +6,9 @@
 -- - each order once, by the largest amount any order or shipment check puts on it: its gross when
 --   it is missing, duplicated, cancelled but open, unmapped or in another currency; otherwise its
 --   largest money difference. An OrderWise order with no Centra order counts once, by its own id.
---   The exception carrying that amount has it as `at_stake`; the order's others have none;
+--   The exception carrying that amount has it as `at_stake`; the order's others have none. Where
+--   two carry the same largest amount, the first by check and then key does, so the same
+--   exception carries it on every run (two unknown SKUs of one order at the same price);
 -- - each stock position (SKU at a warehouse or location) by its units at the SKU's price;
 -- - nothing for market, product and month (finance) exceptions: their money is already in their
 --   orders, or has no price. Month totals stay in the month-end report.
@@ -25,7 +27,7 @@ select m.* exclude (order_money, order_subject),
            when m.entity = 'stock' then m.amount
            when m.order_money
                 and row_number() over (partition by m.order_money, m.order_subject
-                                       order by m.amount desc, m."check") = 1 then m.amount
+                                       order by m.amount desc, m."check", m.key) = 1 then m.amount
        end as decimal(18, 4)) as at_stake
 from marked m;
 
