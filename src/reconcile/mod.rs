@@ -21,7 +21,7 @@ pub use catalogue::{Check, Severity, checks};
 pub use periods::{Delta, PeriodOrder, read_period_orders};
 pub(crate) use periods::{PERIOD_ORDER_COLUMNS, delta_columns, period_order_row};
 pub use session::view_name;
-pub use summary::{CheckCount, Figures, PeriodTotals, Setup, Summary};
+pub use summary::{CheckCount, EngineUsed, Figures, PeriodTotals, Setup, Summary};
 
 use crate::config::Config;
 use crate::snapshot::Snapshot;

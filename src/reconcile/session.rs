@@ -6,6 +6,7 @@ use duckdb::Connection;
 
 use super::Error;
 use crate::config::Config;
+use crate::config::engine::Engine;
 use crate::model::DATASETS;
 use crate::snapshot::Snapshot;
 
@@ -79,6 +80,34 @@ pub fn open_timed(snapshot: &Snapshot, cfg: &Config) -> Result<(Connection, Vec<
     open_for(snapshot, cfg, None)
 }
 
+/// An in-memory DuckDB that uses this machine as `engine` says: its threads, memory limit and
+/// spill directory, no extension loaded from the network. Reconcile and the reports both read
+/// through one, so a report stays within the memory the reconciliation was allowed.
+///
+/// Insertion order is not kept (DuckDB may then aggregate and join in parallel without it): every
+/// file reconcile writes, and every page a report lists, is ordered explicitly, in a total order.
+/// The files read are local and the operating system caches them already: DuckDB's own cache of
+/// them would copy every read into its buffer pool, against the memory limit the checks' hash
+/// tables need (10M orders, the two run in turn eight times: 36.6 to 45.9 s against 38.7 to 47.5
+/// s, every pair faster without it).
+pub fn connect(engine: &Engine) -> Result<Connection, Error> {
+    let config = duckdb::Config::default()
+        .enable_autoload_extension(false)
+        .and_then(|c| c.threads(engine.threads as i64))
+        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    let conn = Connection::open_in_memory_with_flags(config)
+        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
+    conn.execute_batch(&format!(
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;
+         SET memory_limit = {}; SET temp_directory = {}; SET preserve_insertion_order = false;
+         SET enable_external_file_cache = false;",
+        sql_string(&engine.memory_limit),
+        sql_string(&engine.temp_directory.to_string_lossy()),
+    ))
+    .map_err(|e| Error::duckdb("configuring DuckDB ([engine] in tally.toml)", e))?;
+    Ok(conn)
+}
+
 /// [`open_timed`], computing of the shared files only what the queries `uses` read (directly or
 /// through other shared statements), or everything when `uses` is `None`.
 pub fn open_for(
@@ -86,26 +115,7 @@ pub fn open_for(
     cfg: &Config,
     uses: Option<&[&str]>,
 ) -> Result<(Connection, Vec<Step>), Error> {
-    let config = duckdb::Config::default()
-        .enable_autoload_extension(false)
-        .and_then(|c| c.threads(cfg.engine.threads as i64))
-        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
-    let conn = Connection::open_in_memory_with_flags(config)
-        .map_err(|e| Error::duckdb("opening DuckDB", e))?;
-    // Insertion order is not kept (DuckDB may then aggregate and join in parallel without it):
-    // every file reconcile writes is ordered explicitly, in a total order. The snapshot's files
-    // are local and the operating system caches them already: DuckDB's own cache of them would
-    // copy every read into its buffer pool, against the memory limit the checks' hash tables
-    // need (10M orders, the two run in turn eight times: 36.6 to 45.9 s against 38.7 to 47.5 s,
-    // every pair faster without it).
-    conn.execute_batch(&format!(
-        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;
-         SET memory_limit = {}; SET temp_directory = {}; SET preserve_insertion_order = false;
-         SET enable_external_file_cache = false;",
-        sql_string(&cfg.engine.memory_limit),
-        sql_string(&cfg.engine.temp_directory.to_string_lossy()),
-    ))
-    .map_err(|e| Error::duckdb("configuring DuckDB ([engine] in tally.toml)", e))?;
+    let conn = connect(&cfg.engine)?;
     for dataset in DATASETS {
         let path = snapshot.file(dataset);
         let sql = format!(

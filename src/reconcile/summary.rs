@@ -86,6 +86,22 @@ pub struct EngineUsed {
     pub memory_limit: String,
 }
 
+impl EngineUsed {
+    /// The engine to read this run's results with, where no configuration is at hand (`tally
+    /// report` takes a snapshot only): its threads and memory limit, and the default spill
+    /// directory. A summary written before it recorded them reads with the defaults.
+    pub fn for_reading(&self) -> crate::config::engine::Engine {
+        let mut engine = crate::config::engine::Engine::default();
+        if self.threads > 0 {
+            engine.threads = self.threads;
+        }
+        if !self.memory_limit.is_empty() {
+            engine.memory_limit = self.memory_limit.clone();
+        }
+        engine
+    }
+}
+
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {

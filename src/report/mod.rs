@@ -130,7 +130,11 @@ impl Input {
     pub fn read(dir: &Path) -> Result<Input, Error> {
         let summary = read_summary(dir)?;
         let timeline = timeline::read(dir, summary.extracted_at)?;
-        let db = read::Db::open(dir, timeline.as_ref().map(|t| t.history.as_path()))?;
+        let db = read::Db::open(
+            dir,
+            timeline.as_ref().map(|t| t.history.as_path()),
+            &summary.engine.for_reading(),
+        )?;
         Ok(Input {
             timeline,
             summary,

@@ -17,6 +17,7 @@ use std::path::Path;
 use duckdb::{Connection, Row, params};
 
 use super::Error;
+use crate::config::engine::Engine;
 use crate::reconcile::{self, EXCEPTIONS_PARQUET, PERIOD_ORDERS_PARQUET};
 
 /// What a plan does for one exception: the action's kind, or why it holds it back.
@@ -39,8 +40,9 @@ pub(crate) fn fail(what: &str, e: duckdb::Error) -> Error {
 }
 
 impl Db {
-    /// Opens the snapshot in `dir`; `history` is the store's history file, if it has one.
-    pub fn open(dir: &Path, history: Option<&Path>) -> Result<Db, Error> {
+    /// Opens the snapshot in `dir` with `engine` (the one it was reconciled with); `history` is the
+    /// store's history file, if it has one.
+    pub fn open(dir: &Path, history: Option<&Path>, engine: &Engine) -> Result<Db, Error> {
         let (_, exceptions) = reconcile::output_file(
             dir,
             EXCEPTIONS_PARQUET,
@@ -51,12 +53,7 @@ impl Db {
             PERIOD_ORDERS_PARQUET,
             "not reconciled by this version of tally; run `tally reconcile` on the snapshot",
         )?;
-        let config = duckdb::Config::default()
-            .enable_autoload_extension(false)
-            .and_then(|c| c.threads(2))
-            .map_err(|e| fail("configuring DuckDB", e))?;
-        let conn =
-            Connection::open_in_memory_with_flags(config).map_err(|e| fail("opening DuckDB", e))?;
+        let conn = reconcile::session::connect(engine)?;
         let life = match history {
             Some(path) => {
                 conn.execute_batch(&format!(
@@ -77,8 +74,7 @@ impl Db {
             }
         };
         conn.execute_batch(&format!(
-            "SET preserve_insertion_order = false;
-             CREATE VIEW exceptions AS SELECT * FROM read_parquet({exceptions});
+            "CREATE VIEW exceptions AS SELECT * FROM read_parquet({exceptions});
              CREATE VIEW period_orders AS SELECT * FROM read_parquet({periods});
              CREATE VIEW life AS {life};
              CREATE TEMP TABLE planned (\"check\" VARCHAR, key VARCHAR, action VARCHAR,
@@ -165,5 +161,54 @@ impl Db {
                 .map_err(|e| fail(&what, e))?;
         }
         app.flush().map_err(|e| fail(&what, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::EngineUsed;
+
+    /// A report reads with the threads and memory limit its snapshot was reconciled with, so it
+    /// stays within the memory `[engine]` allowed; a summary that does not say reads with the
+    /// defaults.
+    #[test]
+    fn a_report_reads_with_the_engine_its_snapshot_was_reconciled_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        for file in [EXCEPTIONS_PARQUET, PERIOD_ORDERS_PARQUET] {
+            let path = dir.path().join(file);
+            conn.execute_batch(&format!(
+                "COPY (SELECT 1 AS x) TO '{}' (FORMAT parquet)",
+                path.display()
+            ))
+            .unwrap();
+        }
+        let used = EngineUsed {
+            duckdb: "v2.0.0".into(),
+            threads: 3,
+            memory_limit: "1500MB".into(),
+        };
+        let engine = used.for_reading();
+        assert_eq!(
+            (engine.threads, engine.memory_limit.as_str()),
+            (3, "1500MB")
+        );
+        assert_eq!(
+            EngineUsed::default().for_reading(),
+            crate::config::engine::Engine::default()
+        );
+        let db = Db::open(dir.path(), None, &engine).unwrap();
+        let (threads, limit, spill): (i64, String, String) = db
+            .conn
+            .query_row(
+                "SELECT current_setting('threads'), current_setting('memory_limit'),
+                        current_setting('temp_directory')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((threads, limit.as_str()), (3, "1.3 GiB"));
+        assert_eq!(spill, engine.temp_directory.to_string_lossy());
     }
 }
