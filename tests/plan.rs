@@ -151,6 +151,24 @@ fn rewrite_parquet(file: &std::path::Path, select: &str) {
     std::fs::rename(&tmp, file).unwrap();
 }
 
+/// World 22 (2,000 orders) served, extracted into `dir`, reconciled and planned: the sandbox (to
+/// stop), the configuration, the snapshot and its plan.
+async fn planned_world(
+    dir: &std::path::Path,
+) -> (
+    tally::sandbox::Sandbox,
+    tally::config::Config,
+    tally::extract::Extracted,
+    tally::plan::Plan,
+) {
+    let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
+    let (cfg, secrets) = common::config(&sb, dir);
+    let snap = common::snapshot(&sb, &cfg, &secrets, dir).await;
+    tally::reconcile::run(&snap.dir, &cfg).unwrap();
+    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    (sb, cfg, snap, plan)
+}
+
 /// Writes the size of the rewritten `file` of the snapshot in `dir` into its manifest, as another
 /// writer of the snapshot would have.
 fn list_in_manifest(dir: &std::path::Path, file: &str) {
@@ -171,11 +189,7 @@ fn list_in_manifest(dir: &std::path::Path, file: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shipment_takes_tracking_and_carrier_from_one_despatch_when_two_share_a_time() {
     let tmp = tempfile::tempdir().unwrap();
-    let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
-    let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
-    tally::reconcile::run(&snap.dir, &cfg).unwrap();
-    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    let (sb, cfg, snap, plan) = planned_world(tmp.path()).await;
     let (number, carrier, shipped_at) = plan
         .actions
         .iter()
@@ -258,11 +272,7 @@ async fn a_shipment_takes_tracking_and_carrier_from_one_despatch_when_two_share_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_acts_only_on_what_reconcile_reported_and_never_posts_a_missing_total() {
     let tmp = tempfile::tempdir().unwrap();
-    let sb = common::serve(common::world(22, 2000), 0.0, 22).await;
-    let (cfg, secrets) = common::config(&sb, tmp.path());
-    let snap = common::snapshot(&sb, &cfg, &secrets, tmp.path()).await;
-    tally::reconcile::run(&snap.dir, &cfg).unwrap();
-    let plan = tally::plan::build(&snap.dir, &cfg, &Options { stock_batch: 1 }).unwrap();
+    let (sb, cfg, snap, plan) = planned_world(tmp.path()).await;
     let fixes = |plan: &tally::plan::Plan| -> BTreeMap<String, &'static str> {
         plan.actions
             .iter()
