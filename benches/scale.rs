@@ -2,7 +2,8 @@
 //!
 //! On one snapshot of `TALLY_SCALE_ORDERS` orders (default 10,000,000; written once by
 //! `tally sandbox --write-snapshot` under `TALLY_SCALE_DIR`, default `/var/tmp/tally-scale`, and
-//! reused while tally writes snapshots in the same `snapshot::LAYOUT`), each of these runs in a process of its own, timed wall-clock with its peak RSS:
+//! reused while tally writes snapshots in the same `snapshot::LAYOUT`), each of these runs in a
+//! process of its own, timed wall-clock with its peak RSS:
 //! - `tally reconcile`: the whole catalogue, its exceptions compared with the truth as multisets;
 //! - the order-level checks alone (`order.*` and the shared tables they read), in-process from the
 //!   library;
