@@ -245,11 +245,7 @@ fn a_snapshot_written_in_tiles_reconciles_to_its_truth() {
 #[test]
 fn a_family_of_checks_run_alone_finds_what_it_finds_in_the_whole_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let written =
-        tally::sandbox::snapshot::write(&common::params(5, 1200), &tmp.path().join("snapshots"))
-            .unwrap();
-    let cfg = tally::config::Config::check(written.config.clone(), &tmp.path().join("tally.toml"))
-        .unwrap();
+    let (written, cfg) = common::written(5, 1200, tmp.path());
     tally::reconcile::run(&written.dir, &cfg).unwrap();
     let all = tally::reconcile::read_exceptions(&written.dir).unwrap();
     for family in [
@@ -278,12 +274,7 @@ fn a_family_of_checks_run_alone_finds_what_it_finds_in_the_whole_run() {
 fn reconcile_writes_the_same_files_on_every_run() {
     use tally::reconcile::{EXCEPTIONS_CSV, EXCEPTIONS_PARQUET, PERIOD_ORDERS_PARQUET};
     let tmp = tempfile::tempdir().unwrap();
-    let written =
-        tally::sandbox::snapshot::write(&common::params(8, 3000), &tmp.path().join("snapshots"))
-            .unwrap();
-    let mut cfg =
-        tally::config::Config::check(written.config.clone(), &tmp.path().join("tally.toml"))
-            .unwrap();
+    let (written, mut cfg) = common::written(8, 3000, tmp.path());
     let mut runs = Vec::new();
     for threads in [1, 8, 8] {
         cfg.engine.threads = threads;

@@ -56,6 +56,16 @@ pub fn world(seed: u64, orders: usize) -> World {
     sandbox::generate::generate(&params(seed, orders))
 }
 
+/// A generated world (see [`params`]) written straight to a snapshot under `dir/snapshots`, with
+/// its configuration checked as `dir/tally.toml`: a snapshot to reconcile without serving the APIs.
+pub fn written(seed: u64, orders: usize, dir: &Path) -> (sandbox::snapshot::Written, Config) {
+    let written = sandbox::snapshot::write(&params(seed, orders), &dir.join("snapshots"))
+        .expect("the world is written");
+    let cfg = Config::check(written.config.clone(), &dir.join("tally.toml"))
+        .expect("the written config is valid");
+    (written, cfg)
+}
+
 /// Serves `world` with the given fault rate on a free loopback port.
 pub async fn serve(world: World, fault_rate: f64, seed: u64) -> Sandbox {
     let behaviour = Behaviour {
