@@ -191,13 +191,13 @@ from (
 group by sku_key;
 
 -- The lines of Centra's shipped shipments, under the order number each line carries. Every count
--- of shipped units reads this view: the order checksums must count exactly what
--- shipment_quantities compares. Every line's shipment is in the snapshot: Centra returns each
+-- of shipped units reads this view, and the order checksums (orders_whose_items_differ, below)
+-- leave out the same lines. Every line's shipment is in the snapshot: Centra returns each
 -- shipment with its lines inside, tally writes them together (extraction and `sandbox
 -- --write-snapshot`), and a refresh replaces an order's shipments and lines together. So the lines
 -- of the few shipments not shipped are left out, rather than every line kept by a semi-join on the
--- ten million shipped ones (10M orders: centra_order_checksums took 13.4 and 13.5 s of CPU
--- against 12.2 and 11.6 s).
+-- ten million shipped ones (10M orders: Centra's checksum aggregate, then SQL, took 13.4 and
+-- 13.5 s of CPU against 12.2 and 11.6 s).
 create view centra_shipped_lines as
 select order_number, shipment_id, order_line_id, sku_key, quantity
 from centra_shipment_lines
@@ -297,9 +297,9 @@ create macro has_text(x) as
     coalesce(case when ascii(x) between 33 and 126 then true else trim(x) <> '' end, false);
 
 -- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
--- also upper-cased (compared), `has_tracking` false where there is none or it is blank.
--- `tracking_number` is the number as written, for the order checksums below. They and the
--- tracking checks read these two views, so that the checksums count what the checks compare.
+-- also upper-cased (compared), `has_tracking` false where there is none or it is blank. The
+-- tracking checks and suspect_orders read these two views, so that the orders suspect_orders finds
+-- without a number are those the checks count.
 create view centra_shipped_tracking as       -- Centra's shipped shipments only
 select order_number, number as shipment_number, tracking_number,
        trim(tracking_number)                         as tracking,
@@ -315,53 +315,14 @@ select order_id, tracking_number,
        has_text(tracking_number)                     as has_tracking
 from ow_despatches;
 
--- Each system's checksum of every order's items (ordered SKUs, shipped SKUs, tracking numbers),
--- so that suspect_orders can find the orders whose items may disagree without comparing them item
--- by item. Each item's quantity times a 64-bit weight, the hash of its kind and its SKU or number,
--- added up per order exactly (128-bit integers, no wrapping). Two sides with the same quantity of
--- every item have the same checksum, however their lines are split; two that differ have the same
--- checksum only if the weights happen to cancel out (about 1 in 2^64). One table per system, each
--- aggregate a statement of its own: run side by side in one statement, the two aggregates and the
--- joins after them shared the memory limit and spilled (10M orders: 20.1 s as one statement, 14.5 s
--- as three). A tracking number is hashed as written, not as `tracking_key`: a finer key, so two
--- numbers the tracking checks tell apart always weigh differently, and two they take as the same
--- ("1z9 " and "1Z9") only make their order a suspect, compared item by item and found to agree.
--- Trimming and upper-casing every number for the weights cost 2 to 4 s of CPU at 10M (each side's
--- aggregate 13.3 to 16.4 s of CPU with them, 10.3 to 14.3 s without, with the `has_tracking` above).
--- Both are dropped once suspect_orders has read them.
-create table centra_order_checksums as
-with items as (   -- kind: 1 ordered, 2 shipped, 3 a tracking number, 4 a shipment without one
-    select order_number as number, 1 as kind, sku_key as item, quantity
-    from centra_order_lines
-    where sku_key is not null
-    union all
-    select order_number, 2, sku_key, quantity
-    from centra_shipped_lines
-    union all
-    select order_number, case when has_tracking then 3 else 4 end, tracking_number, 1
-    from centra_shipped_tracking
-)
-select number, sum(cast(hash(kind, item) as hugeint) * quantity) filter (where kind < 4) as checksum,
-       count(*) filter (where kind = 4) as untracked
-from items
-group by number;
-
-create table orderwise_order_checksums as
-with items as (   -- the same kinds as Centra's
-    select order_id, 1 as kind, sku_key as item, qty_required as quantity
-    from ow_order_lines
-    union all            -- despatched, whatever their age
-    select d.order_id, 2, dl.sku_key, dl.qty
-    from ow_despatch_lines dl
-    join ow_despatches d on d.despatch_id = dl.despatch_id
-    union all
-    select order_id, case when has_tracking then 3 else 4 end, tracking_number, 1
-    from despatch_tracking
-)
-select order_id, sum(cast(hash(kind, item) as hugeint) * quantity) filter (where kind < 4) as checksum,
-       count(*) filter (where kind = 4) as untracked
-from items
-group by order_id;
+-- The live orders whose ordered SKUs, shipped SKUs or tracking numbers may differ between the
+-- two systems: each system's items of the order folded into one checksum (each quantity times a
+-- 64-bit hash of the item's kind and its SKU or number), and the two checksums differ. Declared
+-- here, empty, and filled by tally itself (src/reconcile/order_checksums.rs says what is summed):
+-- as two DuckDB aggregates of 57 million items into 10 million orders each and a join of both to
+-- the live orders, this took 13 to 18 s of a 10M reconciliation; in Rust, 2 to 3 s.
+create table orders_whose_items_differ as
+select number, orderwise_order_id from live_orders where false;
 
 -- The live orders whose lines, shipments or tracking numbers may disagree (`differs`: the two
 -- checksums differ) or that have a shipped shipment or a despatch without a tracking number
@@ -369,18 +330,18 @@ group by order_id;
 -- only these orders (10M orders: each comparison used to group 44 to 48 million lines into 22
 -- million groups).
 create table suspect_orders as
-with compared as (
-    select m.number, m.orderwise_order_id,
-           coalesce(c.checksum, 0) <> coalesce(o.checksum, 0)           as differs,
-           coalesce(c.untracked, 0) + coalesce(o.untracked, 0) > 0       as tracking_missing
-    from live_orders m
-    left join centra_order_checksums c on c.number = m.number
-    left join orderwise_order_checksums o on o.order_id = m.orderwise_order_id
+with untracked as (
+    select number, orderwise_order_id
+    from live_orders
+    where number in (select order_number from centra_shipped_tracking where not has_tracking)
+       or orderwise_order_id in (select order_id from despatch_tracking where not has_tracking)
 )
-select * from compared where differs or tracking_missing;
-
-drop table centra_order_checksums;
-drop table orderwise_order_checksums;
+select coalesce(d.number, u.number)                             as number,
+       coalesce(d.orderwise_order_id, u.orderwise_order_id)     as orderwise_order_id,
+       d.number is not null                                     as differs,
+       u.number is not null                                     as tracking_missing
+from orders_whose_items_differ d
+full join untracked u on u.number = d.number;
 
 -- The SKUs of live orders whose quantities differ: Centra's ordered quantity against OrderWise's
 -- required (null where that side has no line for the SKU). Both sides' lines of the suspect orders

@@ -9,6 +9,7 @@
 //! tomorrow.
 
 pub mod catalogue;
+mod order_checksums;
 mod periods;
 pub mod session;
 mod statements;
@@ -44,6 +45,9 @@ pub enum Error {
     Catalogue(#[from] catalogue::HeaderError),
     #[error("{what}: {detail}")]
     DuckDb { what: String, detail: String },
+    /// A snapshot file read outside DuckDB (`order_checksums`) that is not as tally writes it.
+    #[error("{path}: {detail}")]
+    Read { path: PathBuf, detail: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -51,20 +51,30 @@ pub(crate) fn run_timed(
     file: &str,
     sql: &str,
 ) -> Result<(), Error> {
-    run_statements(conn, steps, file, super::statements::split(sql))
+    run_statements(conn, steps, file, super::statements::split(sql), None)
 }
 
+/// Runs `statements` in turn, each timed. The one that declares the table of
+/// [`super::order_checksums`] creates it empty; that module then fills it from `snapshot`, within
+/// the same step.
 fn run_statements<'a>(
     conn: &Connection,
     steps: &mut Vec<Step>,
     file: &str,
     statements: impl IntoIterator<Item = super::statements::Statement<'a>>,
+    snapshot: Option<(&Snapshot, &Engine)>,
 ) -> Result<(), Error> {
     for statement in statements {
         let step = format!("{file}: {}", statement.name);
         timed(steps, step.clone(), || {
             conn.execute_batch(statement.sql)
-                .map_err(|e| Error::duckdb(&step, e))
+                .map_err(|e| Error::duckdb(&step, e))?;
+            match snapshot {
+                Some((snapshot, engine)) if statement.name == super::order_checksums::TABLE => {
+                    super::order_checksums::fill(conn, snapshot, engine.threads)
+                }
+                _ => Ok(()),
+            }
         })?;
     }
     Ok(())
@@ -215,6 +225,7 @@ pub fn open_for(
             &mut steps,
             &format!("queries/{file}"),
             chosen.map(|(s, _)| s),
+            Some((snapshot, &cfg.engine)),
         )?;
     }
     Ok((conn, steps))
