@@ -62,8 +62,13 @@ struct ById<T> {
 type Checksums = ById<i128>;
 
 impl<T: Copy> ById<T> {
-    /// `pairs` by their id (in any order; of two with one id, the first read is kept).
-    fn new(mut pairs: Vec<(i64, T)>) -> ById<T> {
+    /// `values` by `ids`, one for one. Ids are stored in order, as the snapshot's files are
+    /// written; others are sorted (of two with one id, the first read is kept).
+    fn new(ids: Vec<i64>, values: Vec<T>) -> ById<T> {
+        if ids.is_sorted_by(|a, b| a < b) {
+            return ById { ids, values, at: 0 };
+        }
+        let mut pairs: Vec<(i64, T)> = ids.into_iter().zip(values).collect();
         pairs.sort_by_key(|p| p.0);
         pairs.dedup_by_key(|p| p.0);
         ById {
@@ -96,12 +101,13 @@ impl<T: Copy> ById<T> {
 impl Checksums {
     /// A sum of zero for each order of `dataset` (its id column `column`).
     fn zero(snapshot: &Snapshot, dataset: &str, column: &str) -> Result<Checksums, Error> {
-        let mut pairs = Vec::new();
+        let mut ids = Vec::new();
         each_batch(snapshot, dataset, &[column], |b| {
-            pairs.extend(ints(&b[0], column)?.values().iter().map(|&id| (id, 0)));
+            ids.extend_from_slice(ints(&b[0], column)?.values());
             Ok(())
         })?;
-        Ok(ById::new(pairs))
+        let zeros = vec![0; ids.len()];
+        Ok(ById::new(ids, zeros))
     }
 
     /// Adds `w` to the sum of order `id`. An id that is not an order of the file is not one of a
@@ -277,7 +283,7 @@ fn orderwise(snapshot: &Snapshot) -> Result<Checksums, Error> {
         },
     )?;
     // Despatch lines carry their despatch, not its order.
-    let mut despatches = Vec::new();
+    let (mut despatches, mut their_orders) = (Vec::new(), Vec::new());
     each_batch(
         snapshot,
         "orderwise/despatches",
@@ -286,7 +292,8 @@ fn orderwise(snapshot: &Snapshot) -> Result<Checksums, Error> {
             let (ids, orders) = (ints(&b[0], "despatch_id")?, ints(&b[1], "order_id")?);
             let tracking = strings(&b[2], "tracking_number")?;
             for i in 0..b[0].len() {
-                despatches.push((ids.value(i), orders.value(i)));
+                despatches.push(ids.value(i));
+                their_orders.push(orders.value(i));
                 if tracking.is_valid(i) {
                     sums.add(
                         orders.value(i),
@@ -297,7 +304,7 @@ fn orderwise(snapshot: &Snapshot) -> Result<Checksums, Error> {
             Ok(())
         },
     )?;
-    let mut orders_of = ById::new(despatches);
+    let mut orders_of = ById::new(despatches, their_orders);
     each_batch(
         snapshot,
         "orderwise/despatch_lines",
@@ -437,7 +444,7 @@ mod tests {
 
     #[test]
     fn ids_are_found_in_step_out_of_step_and_not_at_all() {
-        let mut by_id = ById::new(vec![(30, 'c'), (10, 'a'), (20, 'b'), (20, 'x'), (40, 'd')]);
+        let mut by_id = ById::new(vec![30, 10, 20, 20, 40], vec!['c', 'a', 'b', 'x', 'd']);
         assert_eq!(by_id.ids, [10, 20, 30, 40], "sorted, one of each id");
         assert_eq!(by_id.get(20), Some('b'), "the first read of an id is kept");
         let walked: Vec<_> = [10, 10, 20, 30, 40, 10, 40, 25, 5, 45]
@@ -463,7 +470,7 @@ mod tests {
 
     #[test]
     fn sums_wrap_instead_of_overflowing_and_an_unknown_order_adds_nothing() {
-        let mut sums = ById::new(vec![(1, 0i128), (2, 0)]);
+        let mut sums = ById::new(vec![1, 2], vec![0i128, 0]);
         sums.add(1, i128::MAX);
         sums.add(1, 2);
         sums.add(3, 5);
