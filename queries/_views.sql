@@ -320,7 +320,8 @@ from ow_despatches;
 -- 64-bit hash of the item's kind and its SKU or number), and the two checksums differ. Declared
 -- here, empty, and filled by tally itself (src/reconcile/order_checksums.rs says what is summed):
 -- as two DuckDB aggregates of 57 million items into 10 million orders each and a join of both to
--- the live orders, this took 13 to 18 s of a 10M reconciliation; in Rust, 2 to 3 s.
+-- the live orders, this took 13 to 18 s of a 10M reconciliation; in Rust, 2 to 3 s. The same in
+-- SQL, for another engine: queries/portable/orders_whose_items_differ.sql.
 create table orders_whose_items_differ as
 select number, orderwise_order_id from live_orders where false;
 

@@ -298,12 +298,12 @@ fn reconcile_writes_the_same_files_on_every_run() {
 }
 
 /// The per-order checksums tally computes in Rust (`orders_whose_items_differ`) find every order
-/// that the same checksums computed in SQL, as DuckDB aggregates, found: the SQL below is what
-/// `queries/_views.sql` ran until stop 26. Rust hashes a tracking number that is blank but not
-/// null, where the SQL counted it as missing, so it may also find orders with a shipment or
+/// that the same checksums in SQL find (`queries/portable/orders_whose_items_differ.sql`, what
+/// tally ran until stop 26, kept for other engines). Rust hashes a tracking number that is blank
+/// but not null, where the SQL counts it as missing, so it may also find orders with a shipment or
 /// despatch without a number (`suspect_orders` takes those anyway); no other order.
 #[test]
-fn the_order_checksums_find_every_order_the_sql_aggregates_found() {
+fn the_order_checksums_find_every_order_the_sql_aggregates_find() {
     let tmp = tempfile::tempdir().unwrap();
     let (written, cfg) = common::written(6, 3000, tmp.path());
     let snapshot = tally::snapshot::Snapshot::open(&written.dir).unwrap();
@@ -316,34 +316,12 @@ fn the_order_checksums_find_every_order_the_sql_aggregates_found() {
             .collect()
     };
     let rust = numbers("SELECT number FROM orders_whose_items_differ");
-    let sql = numbers(
-        "WITH centra AS (
-            SELECT number, sum(cast(hash(kind, item) AS hugeint) * quantity) FILTER (WHERE kind < 4) AS checksum
-            FROM (SELECT order_number AS number, 1 AS kind, sku_key AS item, quantity
-                  FROM centra_order_lines WHERE sku_key IS NOT NULL
-                  UNION ALL
-                  SELECT order_number, 2, sku_key, quantity FROM centra_shipped_lines
-                  UNION ALL
-                  SELECT order_number, CASE WHEN has_tracking THEN 3 ELSE 4 END, tracking_number, 1
-                  FROM centra_shipped_tracking)
-            GROUP BY number
-        ), orderwise AS (
-            SELECT order_id, sum(cast(hash(kind, item) AS hugeint) * quantity) FILTER (WHERE kind < 4) AS checksum
-            FROM (SELECT order_id, 1 AS kind, sku_key AS item, qty_required AS quantity FROM ow_order_lines
-                  UNION ALL
-                  SELECT d.order_id, 2, dl.sku_key, dl.qty
-                  FROM ow_despatch_lines dl JOIN ow_despatches d ON d.despatch_id = dl.despatch_id
-                  UNION ALL
-                  SELECT order_id, CASE WHEN has_tracking THEN 3 ELSE 4 END, tracking_number, 1
-                  FROM despatch_tracking)
-            GROUP BY order_id
-        )
-        SELECT m.number FROM live_orders m
-        LEFT JOIN centra c ON c.number = m.number
-        LEFT JOIN orderwise o ON o.order_id = m.orderwise_order_id
-        WHERE coalesce(c.checksum, 0) <> coalesce(o.checksum, 0)",
-    );
     let untracked = numbers("SELECT number FROM suspect_orders WHERE tracking_missing");
+    conn.execute_batch(include_str!(
+        "../queries/portable/orders_whose_items_differ.sql"
+    ))
+    .unwrap();
+    let sql = numbers("SELECT number FROM orders_whose_items_differ");
     assert!(sql.len() > 20, "the world has orders whose items differ");
     let missed: Vec<_> = sql.difference(&rust).collect();
     assert!(missed.is_empty(), "the Rust checksums missed {missed:?}");
