@@ -191,8 +191,8 @@ from (
 group by sku_key;
 
 -- The lines of Centra's shipped shipments, under the order number each line carries. Every count
--- of shipped units reads this view, and the order checksums (orders_whose_items_differ, below)
--- leave out the same lines. Every line's shipment is in the snapshot: Centra returns each
+-- of shipped units reads this view, and the order checksums (suspect_orders, below) leave out the
+-- same lines. Every line's shipment is in the snapshot: Centra returns each
 -- shipment with its lines inside, tally writes them together (extraction and `sandbox
 -- --write-snapshot`), and a refresh replaces an order's shipments and lines together. So the lines
 -- of the few shipments not shipped are left out, rather than every line kept by a semi-join on the
@@ -297,9 +297,8 @@ create macro has_text(x) as
     coalesce(case when ascii(x) between 33 and 126 then true else trim(x) <> '' end, false);
 
 -- Tracking numbers as every check reads them: `tracking` trimmed (shown as written), `tracking_key`
--- also upper-cased (compared), `has_tracking` false where there is none or it is blank. The
--- tracking checks and suspect_orders read these two views, so that the orders suspect_orders finds
--- without a number are those the checks count.
+-- also upper-cased (compared), `has_tracking` false where there is none or it is blank (has_text:
+-- suspect_orders, filled in Rust, asks it too).
 create view centra_shipped_tracking as       -- Centra's shipped shipments only
 select order_number, number as shipment_number, tracking_number,
        trim(tracking_number)                         as tracking,
@@ -315,34 +314,22 @@ select order_id, tracking_number,
        has_text(tracking_number)                     as has_tracking
 from ow_despatches;
 
--- The live orders whose ordered SKUs, shipped SKUs or tracking numbers may differ between the
--- two systems: each system's items of the order folded into one checksum (each quantity times a
--- 64-bit hash of the item's kind and its SKU or number), and the two checksums differ. Declared
--- here, empty, and filled by tally itself (src/reconcile/order_checksums.rs says what is summed):
--- as two DuckDB aggregates of 57 million items into 10 million orders each and a join of both to
--- the live orders, this took 13 to 18 s of a 10M reconciliation; in Rust, 2 to 3 s. The same in
--- SQL, for another engine: queries/portable/orders_whose_items_differ.sql.
-create table orders_whose_items_differ as
-select number, orderwise_order_id from live_orders where false;
-
--- The live orders whose lines, shipments or tracking numbers may disagree (`differs`: the two
--- checksums differ) or that have a shipped shipment or a despatch without a tracking number
--- (`tracking_missing`). The line, shipment and tracking checks then compare item by item, exactly,
+-- The live orders whose lines, shipments or tracking numbers may disagree (`differs`) or that have
+-- a shipped shipment or a despatch without a tracking number (`has_tracking` false:
+-- `tracking_missing`). The line, shipment and tracking checks then compare item by item, exactly,
 -- only these orders (10M orders: each comparison used to group 44 to 48 million lines into 22
--- million groups).
+-- million groups). `differs`: each system's items of the order (ordered SKUs, shipped SKUs,
+-- tracking numbers) folded into one checksum, each quantity times a 64-bit hash of the item's kind
+-- and its SKU or number, and the two checksums differ.
+-- Declared here, empty, and filled by tally itself (src/reconcile/order_checksums.rs says what is
+-- summed, and asks has_text above about the numbers it cannot decide alone): as two DuckDB
+-- aggregates of 57 million items into 10 million orders each and joins of both to the live orders,
+-- this took 13 to 18 s of a 10M reconciliation; in Rust, about 3. The same in SQL, for another
+-- engine: queries/portable/suspect_orders.sql.
 create table suspect_orders as
-with untracked as (
-    select number, orderwise_order_id
-    from live_orders
-    where number in (select order_number from centra_shipped_tracking where not has_tracking)
-       or orderwise_order_id in (select order_id from despatch_tracking where not has_tracking)
-)
-select coalesce(d.number, u.number)                             as number,
-       coalesce(d.orderwise_order_id, u.orderwise_order_id)     as orderwise_order_id,
-       d.number is not null                                     as differs,
-       u.number is not null                                     as tracking_missing
-from orders_whose_items_differ d
-full join untracked u on u.number = d.number;
+select number, orderwise_order_id, true as differs, true as tracking_missing
+from live_orders
+where false;
 
 -- The SKUs of live orders whose quantities differ: Centra's ordered quantity against OrderWise's
 -- required (null where that side has no line for the SKU). Both sides' lines of the suspect orders

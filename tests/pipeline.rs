@@ -297,37 +297,44 @@ fn reconcile_writes_the_same_files_on_every_run() {
     }
 }
 
-/// The per-order checksums tally computes in Rust (`orders_whose_items_differ`) find every order
-/// that the same checksums in SQL find (`queries/portable/orders_whose_items_differ.sql`, what
-/// tally ran until stop 26, kept for other engines). Rust hashes a tracking number that is blank
-/// but not null, where the SQL counts it as missing, so it may also find orders with a shipment or
-/// despatch without a number (`suspect_orders` takes those anyway); no other order.
+/// The suspect orders tally finds in Rust (`suspect_orders`) are those the same checksums in SQL
+/// find (`queries/portable/suspect_orders.sql`, what tally ran until stop 26, kept for other
+/// engines): the same orders without a tracking number, and every order whose items differ. Rust
+/// weighs a tracking number that is blank but not null, where the SQL counts it as missing, so it
+/// may also find the items of an order without a number to differ; of no other order.
 #[test]
-fn the_order_checksums_find_every_order_the_sql_aggregates_find() {
+fn the_suspect_orders_found_in_rust_are_those_the_sql_finds() {
     let tmp = tempfile::tempdir().unwrap();
     let (written, cfg) = common::written(6, 3000, tmp.path());
     let snapshot = tally::snapshot::Snapshot::open(&written.dir).unwrap();
     let conn = tally::reconcile::session::open(&snapshot, &cfg).unwrap();
-    let numbers = |sql: &str| -> std::collections::BTreeSet<i64> {
-        let mut stmt = conn.prepare(sql).unwrap();
+    let numbers = |flag: &str| -> std::collections::BTreeSet<i64> {
+        let mut stmt = conn
+            .prepare(&format!("SELECT number FROM suspect_orders WHERE {flag}"))
+            .unwrap();
         stmt.query_map([], |r| r.get::<_, i64>(0))
             .unwrap()
             .map(Result::unwrap)
             .collect()
     };
-    let rust = numbers("SELECT number FROM orders_whose_items_differ");
-    let untracked = numbers("SELECT number FROM suspect_orders WHERE tracking_missing");
-    conn.execute_batch(include_str!(
-        "../queries/portable/orders_whose_items_differ.sql"
-    ))
-    .unwrap();
-    let sql = numbers("SELECT number FROM orders_whose_items_differ");
-    assert!(sql.len() > 20, "the world has orders whose items differ");
-    let missed: Vec<_> = sql.difference(&rust).collect();
+    let (rust_differs, rust_untracked) = (numbers("differs"), numbers("tracking_missing"));
+    conn.execute_batch(include_str!("../queries/portable/suspect_orders.sql"))
+        .unwrap();
+    let (sql_differs, sql_untracked) = (numbers("differs"), numbers("tracking_missing"));
+    assert!(
+        sql_differs.len() > 20,
+        "the world has orders whose items differ"
+    );
+    assert!(
+        sql_untracked.len() > 5,
+        "the world has orders without a tracking number"
+    );
+    assert_eq!(rust_untracked, sql_untracked);
+    let missed: Vec<_> = sql_differs.difference(&rust_differs).collect();
     assert!(missed.is_empty(), "the Rust checksums missed {missed:?}");
-    let beyond: Vec<_> = rust
-        .difference(&sql)
-        .filter(|n| !untracked.contains(n))
+    let beyond: Vec<_> = rust_differs
+        .difference(&sql_differs)
+        .filter(|n| !sql_untracked.contains(n))
         .collect();
     assert!(
         beyond.is_empty(),

@@ -1,6 +1,6 @@
 //! Each live order's items compared through one checksum per system, computed here, in Rust, from
 //! the snapshot's Parquet files: the one shared table of `queries/_views.sql` that SQL does not
-//! fill (`orders_whose_items_differ`).
+//! fill (`suspect_orders`).
 //!
 //! The line, shipment and tracking checks compare item by item only the orders whose items may
 //! differ. To find them, every item of every order is folded into a checksum per order and
@@ -22,8 +22,12 @@
 //!   of a shipment not shipped are left out); the lines of every OrderWise despatch;
 //! - tracking: the number of each of Centra's shipped shipments and of each despatch, as written
 //!   (`tracking_key` trims and upper-cases: a finer key only makes an order a suspect that is then
-//!   compared and found to agree). Shipments and despatches without one are counted by SQL
-//!   (`suspect_orders`), which decides what "without one" means.
+//!   compared and found to agree).
+//!
+//! The same pass marks the orders with a shipped shipment or a despatch without a tracking number:
+//! the tracking checks compare those too. A number is there when it starts with printable ASCII
+//! other than a space, and not when it is null; the few others are passed to SQL's `has_text`, the
+//! definition the tracking checks read, to decide.
 //!
 //! Quantities are compared in OrderWise's unit, 1/10,000 (`DECIMAL(18,4)`): Centra's whole units
 //! are multiplied by 10,000.
@@ -42,8 +46,9 @@ use super::Error;
 use crate::snapshot::Snapshot;
 
 /// The table `queries/_views.sql` declares (typed from `live_orders`, empty) for this module to
-/// fill: the live orders whose two checksums differ.
-pub(crate) const TABLE: &str = "orders_whose_items_differ";
+/// fill: the live orders whose two checksums differ (`differs`) or that have a shipped shipment or
+/// a despatch without a tracking number (`tracking_missing`).
+pub(crate) const TABLE: &str = "suspect_orders";
 
 /// Values by id: the ids of one of the snapshot's files, sorted, and a value beside each. Items
 /// are read in the order the snapshot stores them, which follows their orders' ids (the extraction
@@ -57,9 +62,6 @@ struct ById<T> {
     /// Where the last id was found.
     at: usize,
 }
-
-/// What each order's items add up to in one system, by the order's id there.
-type Checksums = ById<i128>;
 
 impl<T: Copy> ById<T> {
     /// `values` by `ids`, one for one. Ids are stored in order, as the snapshot's files are
@@ -98,29 +100,69 @@ impl<T: Copy> ById<T> {
     }
 }
 
-impl Checksums {
-    /// A sum of zero for each order of `dataset` (its id column `column`).
-    fn zero(snapshot: &Snapshot, dataset: &str, column: &str) -> Result<Checksums, Error> {
+/// One system's orders, by their id there: what each order's items add up to, and whether it has
+/// a shipped shipment or a despatch without a tracking number.
+struct Orders {
+    sums: ById<i128>,
+    untracked: Vec<bool>,
+    /// Tracking numbers that do not start with printable ASCII, by the position of their order:
+    /// whether they are blank is left to SQL's `has_text` (see [`resolve_odd`]).
+    odd: Vec<(usize, String)>,
+}
+
+impl Orders {
+    /// Every order of `dataset` (its id column `column`), with nothing summed yet.
+    fn read(snapshot: &Snapshot, dataset: &str, column: &str) -> Result<Orders, Error> {
         let mut ids = Vec::new();
         each_batch(snapshot, dataset, &[column], |b| {
             ids.extend_from_slice(ints(&b[0], column)?.values());
             Ok(())
         })?;
         let zeros = vec![0; ids.len()];
-        Ok(ById::new(ids, zeros))
+        let sums = ById::new(ids, zeros);
+        Ok(Orders {
+            untracked: vec![false; sums.ids.len()],
+            sums,
+            odd: Vec::new(),
+        })
     }
 
     /// Adds `w` to the sum of order `id`. An id that is not an order of the file is not one of a
     /// live order either: its items are left out.
     fn add(&mut self, id: i64, w: i128) {
-        if let Some(i) = self.find(id) {
-            self.values[i] = self.values[i].wrapping_add(w);
+        if let Some(i) = self.sums.find(id) {
+            self.sums.values[i] = self.sums.values[i].wrapping_add(w);
         }
     }
 
-    /// The sum of order `id` (0 for an order with no items, as for one the file lacks).
-    fn sum(&mut self, id: i64) -> i128 {
-        self.get(id).unwrap_or(0)
+    /// Adds a shipped shipment's or a despatch's tracking number (`None`: it has none) to order
+    /// `id`. A number is weighed as written, blank or not. It is there (SQL's `has_text`) when it
+    /// starts with printable ASCII other than a space; a null one is not; SQL decides the others.
+    fn tracking(&mut self, id: i64, number: Option<&str>) {
+        let Some(i) = self.sums.find(id) else {
+            return;
+        };
+        let Some(number) = number else {
+            self.untracked[i] = true;
+            return;
+        };
+        let w = i128::from(weight(Kind::Tracking, number));
+        self.sums.values[i] = self.sums.values[i].wrapping_add(w);
+        if !number
+            .as_bytes()
+            .first()
+            .is_some_and(|b| (33..=126).contains(b))
+        {
+            self.odd.push((i, number.to_string()));
+        }
+    }
+
+    /// Order `id`'s sum and whether it lacks a tracking number (0 and no for an order with no
+    /// items, as for one the file lacks).
+    fn get(&mut self, id: i64) -> (i128, bool) {
+        self.sums
+            .find(id)
+            .map_or((0, false), |i| (self.sums.values[i], self.untracked[i]))
     }
 }
 
@@ -161,10 +203,11 @@ pub(crate) fn fill(
     };
     let (mut centra, mut orderwise) = (centra?, orderwise?);
     let what = format!("filling {TABLE}");
+    resolve_odd(conn, &mut [&mut centra, &mut orderwise]).map_err(|e| Error::duckdb(&what, e))?;
     let mut stmt = conn
         .prepare("SELECT number, orderwise_order_id FROM live_orders")
         .map_err(|e| Error::duckdb(&what, e))?;
-    let mut differ: Vec<(i64, i64)> = Vec::new();
+    let mut suspects: Vec<(i64, i64, bool, bool)> = Vec::new();
     for batch in stmt.query_arrow([]).map_err(|e| Error::duckdb(&what, e))? {
         let live = |e: String| Error::DuckDb {
             what: what.clone(),
@@ -176,24 +219,59 @@ pub(crate) fn fill(
             let (Some(number), Some(id)) = (number, id) else {
                 continue;
             };
-            if centra.sum(number) != orderwise.sum(id) {
-                differ.push((number, id));
+            let ((c, c_untracked), (o, o_untracked)) = (centra.get(number), orderwise.get(id));
+            let (differs, tracking_missing) = (c != o, c_untracked || o_untracked);
+            if differs || tracking_missing {
+                suspects.push((number, id, differs, tracking_missing));
             }
         }
     }
     drop((centra, orderwise));
     let mut appender = conn.appender(TABLE).map_err(|e| Error::duckdb(&what, e))?;
-    for (number, id) in differ {
+    for (number, id, differs, tracking_missing) in suspects {
         appender
-            .append_row([number, id])
+            .append_row(duckdb::params![number, id, differs, tracking_missing])
             .map_err(|e| Error::duckdb(&what, e))?;
     }
     appender.flush().map_err(|e| Error::duckdb(&what, e))
 }
 
+/// Asks SQL's `has_text` (`queries/_views.sql`) which of the tracking numbers that do not start
+/// with printable ASCII are blank, and marks their orders as lacking one: what counts as blank is
+/// decided in one place, by the SQL the tracking checks read. There are few such numbers.
+fn resolve_odd(conn: &duckdb::Connection, sides: &mut [&mut Orders]) -> duckdb::Result<()> {
+    let odd: std::collections::BTreeSet<&str> = sides
+        .iter()
+        .flat_map(|side| side.odd.iter().map(|(_, n)| n.as_str()))
+        .collect();
+    if odd.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch("CREATE TEMP TABLE odd_tracking (number VARCHAR)")?;
+    let mut appender = conn.appender("odd_tracking")?;
+    for number in &odd {
+        appender.append_row([number])?;
+    }
+    appender.flush()?;
+    drop(appender);
+    let mut stmt = conn.prepare("SELECT number FROM odd_tracking WHERE NOT has_text(number)")?;
+    let blank: HashSet<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<_, _>>()?;
+    conn.execute_batch("DROP TABLE odd_tracking")?;
+    for side in sides.iter_mut() {
+        for (i, number) in std::mem::take(&mut side.odd) {
+            if blank.contains(&number) {
+                side.untracked[i] = true;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Centra's checksums, by order number.
-fn centra(snapshot: &Snapshot) -> Result<Checksums, Error> {
-    let mut sums = Checksums::zero(snapshot, "centra/orders", "number")?;
+fn centra(snapshot: &Snapshot) -> Result<Orders, Error> {
+    let mut sums = Orders::read(snapshot, "centra/orders", "number")?;
     each_batch(
         snapshot,
         "centra/order_lines",
@@ -234,11 +312,9 @@ fn centra(snapshot: &Snapshot) -> Result<Checksums, Error> {
             for i in 0..b[0].len() {
                 if !(shipped.is_valid(i) && shipped.value(i)) {
                     unshipped.insert(ids.value(i));
-                } else if tracking.is_valid(i) {
-                    sums.add(
-                        orders.value(i),
-                        i128::from(weight(Kind::Tracking, tracking.value(i))),
-                    );
+                } else {
+                    let number = tracking.is_valid(i).then(|| tracking.value(i));
+                    sums.tracking(orders.value(i), number);
                 }
             }
             Ok(())
@@ -266,8 +342,8 @@ fn centra(snapshot: &Snapshot) -> Result<Checksums, Error> {
 }
 
 /// OrderWise's checksums, by order id.
-fn orderwise(snapshot: &Snapshot) -> Result<Checksums, Error> {
-    let mut sums = Checksums::zero(snapshot, "orderwise/orders", "order_id")?;
+fn orderwise(snapshot: &Snapshot) -> Result<Orders, Error> {
+    let mut sums = Orders::read(snapshot, "orderwise/orders", "order_id")?;
     each_batch(
         snapshot,
         "orderwise/order_lines",
@@ -294,12 +370,8 @@ fn orderwise(snapshot: &Snapshot) -> Result<Checksums, Error> {
             for i in 0..b[0].len() {
                 despatches.push(ids.value(i));
                 their_orders.push(orders.value(i));
-                if tracking.is_valid(i) {
-                    sums.add(
-                        orders.value(i),
-                        i128::from(weight(Kind::Tracking, tracking.value(i))),
-                    );
-                }
+                let number = tracking.is_valid(i).then(|| tracking.value(i));
+                sums.tracking(orders.value(i), number);
             }
             Ok(())
         },
@@ -470,13 +542,43 @@ mod tests {
 
     #[test]
     fn sums_wrap_instead_of_overflowing_and_an_unknown_order_adds_nothing() {
-        let mut sums = ById::new(vec![1, 2], vec![0i128, 0]);
-        sums.add(1, i128::MAX);
-        sums.add(1, 2);
-        sums.add(3, 5);
-        assert_eq!(sums.sum(1), i128::MIN + 1);
-        assert_eq!(sums.sum(2), 0);
-        assert_eq!(sums.sum(3), 0, "an order the file lacks sums to nothing");
+        let mut orders = Orders {
+            sums: ById::new(vec![1, 2], vec![0, 0]),
+            untracked: vec![false; 2],
+            odd: Vec::new(),
+        };
+        orders.add(1, i128::MAX);
+        orders.add(1, 2);
+        orders.add(3, 5);
+        assert_eq!(orders.get(1), (i128::MIN + 1, false));
+        assert_eq!(orders.get(2), (0, false));
+        assert_eq!(
+            orders.get(3),
+            (0, false),
+            "an order the file lacks sums to nothing"
+        );
+    }
+
+    #[test]
+    fn a_missing_number_marks_its_order_and_sql_is_asked_about_odd_ones() {
+        let mut orders = Orders {
+            sums: ById::new(vec![1, 2, 3], vec![0, 0, 0]),
+            untracked: vec![false; 3],
+            odd: Vec::new(),
+        };
+        orders.tracking(1, Some("1Z999"));
+        orders.tracking(2, None);
+        orders.tracking(3, Some("\u{a0}\u{2003}"));
+        orders.tracking(3, Some(" 1Z999"));
+        orders.tracking(4, None);
+        assert_eq!(orders.get(1).0, i128::from(weight(Kind::Tracking, "1Z999")));
+        assert!(!orders.get(1).1);
+        assert_eq!(orders.get(2), (0, true), "a null number weighs nothing");
+        assert_eq!(
+            orders.odd,
+            [(2, "\u{a0}\u{2003}".to_string()), (2, " 1Z999".to_string())],
+            "numbers not starting with printable ASCII are left to SQL"
+        );
     }
 
     #[test]
