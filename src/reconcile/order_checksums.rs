@@ -11,9 +11,10 @@
 //!
 //! The same checksums were DuckDB aggregates until stop 26: 57 million items grouped into 10
 //! million orders per system took 5 to 8 s of wall time each at 10M orders, and joining them to the
-//! live orders 3 to 4 s more, the largest part of a reconciliation. Here each system's items go
-//! into a hash map keyed by order id, on a thread of their own, and the live orders are read once
-//! to compare them (see `docs/scale-log.md`, stop 26).
+//! live orders 3 to 4 s more, the largest part of a reconciliation. Here each system's items are
+//! summed, on a thread of their own, beside the system's order ids in the order the files store
+//! them ([`ById`]), and the live orders are read once to compare them (see `docs/scale-log.md`,
+//! stop 26).
 //!
 //! What is summed is what the item checks compare, or finer, never coarser (an order the checks
 //! would find different always gets a different checksum):
@@ -40,7 +41,9 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Decimal128Type, Field, Int32Type, Int64Type, Schema};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use super::Error;
 use crate::snapshot::Snapshot;
@@ -408,14 +411,13 @@ fn each_batch(
     mut f: impl FnMut(&[ArrayRef]) -> Result<(), String>,
 ) -> Result<(), Error> {
     let path = snapshot.file(dataset);
-    let open = || {
-        File::open(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })
-    };
-    let stored =
-        ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| parquet(&path, e))?;
+    let file = File::open(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    // The footer is read once; the schema it gives is read back with SKU keys as dictionaries.
+    let stored = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| parquet(&path, e))?;
     let fields: Vec<Field> = stored
         .schema()
         .fields()
@@ -429,8 +431,9 @@ fn each_batch(
         })
         .collect();
     let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
-    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(open()?, options)
+    let metadata = ArrowReaderMetadata::try_new(stored.metadata().clone(), options)
         .map_err(|e| parquet(&path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
     let reader = builder
         .with_projection(mask)
