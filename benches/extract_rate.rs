@@ -4,10 +4,12 @@
 //! On the default plan an extraction is bound by the request budget, not by the machine, so the
 //! figures that matter are how much of the budget it used (requests per second against the rate
 //! `rateLimits` allows, counted by the client and by the server) and whether its memory stays flat
-//! as the shop grows ten times. The sandbox runs in this process; `tally extract` runs as a child
-//! started before the world is generated (a child forked later would have this process's memory
-//! counted in its peak RSS), so its peak RSS is its own. `TALLY_EXTRACT_ORDERS` picks other sizes
-//! (comma-separated).
+//! as the shop grows ten times. The sandbox runs in this process; each size's `tally extract` runs
+//! as a child, and every child is started before the first world is generated: Linux counts into a
+//! child's peak RSS the peak of the process it was spawned from, so a child started after the
+//! 100,000-order world had been served carried that world's memory into the 1,000,000-order
+//! figure (274 MB in stop 26's run, where `tally extract` itself peaked at about 95 MB).
+//! `TALLY_EXTRACT_ORDERS` picks other sizes (comma-separated).
 //! Run: `cargo bench --bench extract_rate` (about 20 minutes: 1M orders are some 5,000 requests at
 //! 5.7 per second).
 
@@ -31,7 +33,9 @@ fn main() {
                 .expect("a number of orders")
         })
         .collect();
-    let rows: Vec<Row> = sizes.into_iter().map(extract_at).collect();
+    // Every child first, while this process is small (see the module doc).
+    let waiting: Vec<Waiting> = sizes.into_iter().map(Waiting::start).collect();
+    let rows: Vec<Row> = waiting.into_iter().map(extract_at).collect();
 
     println!();
     println!(
@@ -74,32 +78,58 @@ struct Row {
     percent: f64,
 }
 
-/// Serves a business of `orders` orders on the default plan and extracts all of it in a child.
-fn extract_at(orders: usize) -> Row {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("tally.toml");
-    // The child first, while this process is small: a shell that waits for its go, then becomes
-    // `tally extract`.
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(r#"read -r go && exec "$0" extract --config "$1" --out "$2""#)
-        .arg(env!("CARGO_BIN_EXE_tally"))
-        .arg(&config)
-        .arg(tmp.path().join("snapshots"));
-    let template = sandbox::generate::config_template();
-    for (var, value) in [
-        (&template.centra.token_env, sandbox::CENTRA_TOKEN),
-        (&template.orderwise.user_env, sandbox::ORDERWISE_USER),
-        (
-            &template.orderwise.password_env,
-            sandbox::ORDERWISE_PASSWORD,
-        ),
-    ] {
-        command.env(var, value);
-    }
-    let mut child = Started::spawn(&format!("tally extract, {orders} orders"), &mut command);
+/// One size's `tally extract`, started and waiting for its configuration.
+struct Waiting {
+    orders: usize,
+    /// Holds the configuration and the snapshot; removed when dropped.
+    tmp: tempfile::TempDir,
+    config: std::path::PathBuf,
+    child: Started,
+}
 
+impl Waiting {
+    /// Starts a shell that waits for its go on stdin, then becomes `tally extract` with the
+    /// configuration written by then.
+    fn start(orders: usize) -> Waiting {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = tmp.path().join("tally.toml");
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(r#"read -r go && exec "$0" extract --config "$1" --out "$2""#)
+            .arg(env!("CARGO_BIN_EXE_tally"))
+            .arg(&config)
+            .arg(tmp.path().join("snapshots"));
+        let template = sandbox::generate::config_template();
+        for (var, value) in [
+            (&template.centra.token_env, sandbox::CENTRA_TOKEN),
+            (&template.orderwise.user_env, sandbox::ORDERWISE_USER),
+            (
+                &template.orderwise.password_env,
+                sandbox::ORDERWISE_PASSWORD,
+            ),
+        ] {
+            command.env(var, value);
+        }
+        let child = Started::spawn(&format!("tally extract, {orders} orders"), &mut command);
+        Waiting {
+            orders,
+            tmp,
+            config,
+            child,
+        }
+    }
+}
+
+/// Serves a business of `orders` orders on the default plan and lets its waiting child extract
+/// all of it.
+fn extract_at(waiting: Waiting) -> Row {
+    let Waiting {
+        orders,
+        tmp: _tmp,
+        config,
+        mut child,
+    } = waiting;
     let rt = tokio::runtime::Runtime::new().unwrap();
     eprintln!("generating {orders} orders...");
     let world = sandbox::generate::generate(&Params {
