@@ -8,7 +8,7 @@
 //! as a child, and every child is started before the first world is generated: Linux counts into a
 //! child's peak RSS the peak of the process it was spawned from, so a child started after the
 //! 100,000-order world had been served carried that world's memory into the 1,000,000-order
-//! figure (274 MB in stop 26's run, where `tally extract` itself peaked at about 95 MB).
+//! figure (274 MB in the run of 2026-12-02, where `tally extract` itself peaked at 99 MB).
 //! `TALLY_EXTRACT_ORDERS` picks other sizes (comma-separated).
 //! Run: `cargo bench --bench extract_rate` (about 20 minutes: 1M orders are some 5,000 requests at
 //! 5.7 per second).
