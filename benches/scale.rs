@@ -302,7 +302,17 @@ fn polars_binary() -> Result<PathBuf, String> {
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
         .join("polars-baseline");
     eprintln!("building the polars baseline (first time: several minutes)...");
-    let built = Command::new(env!("CARGO"))
+    let cargo = Path::new(env!("CARGO"));
+    let mut command = Command::new(cargo);
+    // The toolchain's own rustc, not rustup's proxy: a crate polars uses (argminmax) ships a
+    // `rust-toolchain` file naming nightly, and when this bench's binary is run by hand rather
+    // than by `cargo bench` (which sets RUSTUP_TOOLCHAIN), the proxy compiles that crate with
+    // nightly against dependencies built by this toolchain, and the build fails.
+    let rustc = cargo.with_file_name("rustc");
+    if std::env::var_os("RUSTC").is_none() && rustc.exists() {
+        command.env("RUSTC", rustc);
+    }
+    let built = command
         .args(["build", "--release", "--manifest-path"])
         .arg(&manifest)
         .arg("--target-dir")
